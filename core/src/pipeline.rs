@@ -1,0 +1,252 @@
+//! The one-way pipeline: load -> validate -> resolve, shared by every front end.
+//! Batches (many files) load everything first so that catalogs and cross-file checks see
+//! the whole batch; single strings (the browser) go through [`compile_str`].
+
+use crate::diagnostic::{self, Code, Diagnostic, Severity};
+use crate::model::{ApiVersion, NetworkCatalog, VirtualMachine, catalog};
+use crate::render::RenderOptions;
+use crate::resolve::{self, Resolved};
+use crate::source::{Limits, Node, de, yaml};
+use crate::validate::{self, ValidateOptions};
+
+#[derive(Debug, Clone, Default)]
+pub struct CompileOptions {
+    pub limits: Limits,
+    pub validate: ValidateOptions,
+    pub render: RenderOptions,
+}
+
+/// What a document turned out to be.
+#[derive(Debug, Clone)]
+pub enum Input {
+    VirtualMachine(Box<VirtualMachine>, ApiVersion),
+    Network(Box<NetworkCatalog>),
+}
+
+/// A loaded document: its tree (for positions), its typed input, and load-time findings.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    pub index: usize,
+    pub root: Node,
+    pub input: Option<Input>,
+    pub diagnostics: Vec<Diagnostic>,
+    poisoned: Vec<String>,
+}
+
+/// Reads every document of one file. `Err` means the file is unusable as a whole (syntax
+/// error or limit), so no artifact is produced from any of its documents.
+pub fn load(text: &str, limits: &Limits) -> Result<Vec<Doc>, Diagnostic> {
+    let docs = yaml::parse_documents(text, limits)?;
+    Ok(docs.into_iter().map(typed).collect())
+}
+
+fn typed(d: yaml::Document) -> Doc {
+    let sink = de::Sink::default();
+    let api = d
+        .root
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .unwrap_or("");
+    let kind = d.root.get("kind").and_then(Node::as_str).unwrap_or("");
+    let input = if let Some(v) = ApiVersion::parse(api) {
+        de::from_node::<VirtualMachine>(&d.root, &sink)
+            .map_err(|e| sink.diagnostics.borrow_mut().push(e))
+            .ok()
+            .map(|vm| Input::VirtualMachine(Box::new(vm), v))
+    } else if api == catalog::API_VERSION && kind == catalog::KIND {
+        de::from_node::<NetworkCatalog>(&d.root, &sink)
+            .map_err(|e| sink.diagnostics.borrow_mut().push(e))
+            .ok()
+            .map(|c| Input::Network(Box::new(c)))
+    } else {
+        let (path, what) = if api.is_empty() {
+            ("apiVersion", "apiVersion is missing".to_string())
+        } else {
+            (
+                "apiVersion",
+                format!("unsupported apiVersion/kind {api}/{kind}"),
+            )
+        };
+        sink.diagnostics.borrow_mut().push(
+            Diagnostic::new(Code::UnsupportedKind, path, what).with_help(
+                "guestnet reads vmoperator.vmware.com/v1alpha5 and v1alpha6 VirtualMachine, and guestnet.dev/v1alpha1 Network",
+            ),
+        );
+        None
+    };
+    let mut diagnostics = sink.diagnostics.into_inner();
+    for dg in &mut diagnostics {
+        locate(&d.root, dg);
+    }
+    Doc {
+        index: d.index,
+        root: d.root,
+        input,
+        diagnostics,
+        poisoned: sink.poisoned.into_inner(),
+    }
+}
+
+fn locate(root: &Node, d: &mut Diagnostic) {
+    if !d.has_span() {
+        let span = root.locate(&d.path, d.code == Code::UnknownField);
+        d.set_span(span);
+    }
+}
+
+/// Validated (and, when clean, resolved) VirtualMachine.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub index: usize,
+    pub vm: Option<VirtualMachine>,
+    pub version: Option<ApiVersion>,
+    pub resolved: Option<Resolved>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Unit {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+}
+
+/// Validates and resolves one loaded document against the batch's catalogs.
+pub fn analyze(doc: &Doc, catalogs: &[NetworkCatalog], opts: &CompileOptions) -> Unit {
+    let mut diagnostics = doc.diagnostics.clone();
+    let (vm, version) = match &doc.input {
+        Some(Input::VirtualMachine(vm, v)) => (Some((**vm).clone()), Some(*v)),
+        _ => (None, None),
+    };
+    let mut resolved = None;
+    if let (Some(vm), Some(v)) = (&vm, version) {
+        let rules = validate::validate(vm, v, catalogs, &opts.validate);
+        for mut d in rules {
+            // A value the loader already replaced is reported once, by the loader.
+            let poisoned = doc.poisoned.iter().any(|p| {
+                d.path == *p
+                    || d.path.starts_with(&format!("{p}."))
+                    || d.path.starts_with(&format!("{p}["))
+            });
+            if !poisoned {
+                locate(&doc.root, &mut d);
+                diagnostics.push(d);
+            }
+        }
+        if !diagnostics.iter().any(|d| d.severity == Severity::Error) {
+            resolved = Some(resolve::resolve(vm, v, catalogs));
+        }
+    }
+    diagnostic::sort(&mut diagnostics);
+    Unit {
+        index: doc.index,
+        vm,
+        version,
+        resolved,
+        diagnostics,
+    }
+}
+
+/// Catalog documents in a set of loaded files.
+pub fn catalogs<'a>(docs: impl IntoIterator<Item = &'a Doc>) -> Vec<NetworkCatalog> {
+    docs.into_iter()
+        .filter_map(|d| match &d.input {
+            Some(Input::Network(c)) => Some((**c).clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Everything about one string of input.
+#[derive(Debug, Clone, Default)]
+pub struct Compiled {
+    pub units: Vec<Unit>,
+    /// Findings not tied to a VirtualMachine: file-level errors and catalog documents.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compiled {
+    pub fn all_diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .chain(self.units.iter().flat_map(|u| u.diagnostics.iter()))
+    }
+}
+
+/// Loads, validates and resolves every document in `text` (catalogs in the same text apply).
+pub fn compile_str(
+    text: &str,
+    extra_catalogs: &[NetworkCatalog],
+    opts: &CompileOptions,
+) -> Compiled {
+    let docs = match load(text, &opts.limits) {
+        Ok(d) => d,
+        Err(e) => {
+            return Compiled {
+                units: Vec::new(),
+                diagnostics: vec![e],
+            };
+        }
+    };
+    let mut cats = extra_catalogs.to_vec();
+    cats.extend(catalogs(&docs));
+    let mut out = Compiled::default();
+    for d in &docs {
+        match d.input {
+            Some(Input::Network(_)) => out.diagnostics.extend(d.diagnostics.iter().cloned()),
+            Some(Input::VirtualMachine(..)) => out.units.push(analyze(d, &cats, opts)),
+            None => out.units.push(Unit {
+                index: d.index,
+                vm: None,
+                version: None,
+                resolved: None,
+                diagnostics: d.diagnostics.clone(),
+            }),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typo_and_semantic_errors_are_reported_together() {
+        let y = "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata: {name: vm1}\nspec:\n  bootstrap: {cloudInit: {}}\n  network:\n    interfaces:\n    - name: eth0\n      adresses: [10.0.0.5/24]\n      dhcp4: true\n      gateway4: 10.0.0.1\n";
+        let c = compile_str(y, &[], &CompileOptions::default());
+        let got: Vec<_> = c
+            .all_diagnostics()
+            .map(|d| (d.code.as_str(), d.line, d.column))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("GN003", Some(9), Some(7)), ("GN108", Some(11), Some(17))]
+        );
+        assert!(c.units[0].resolved.is_none());
+    }
+
+    #[test]
+    fn poisoned_values_are_not_reported_twice() {
+        let y = "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata: {name: vm1}\nspec:\n  bootstrap: {cloudInit: {}}\n  network:\n    interfaces:\n    - name: [x]\n";
+        let c = compile_str(y, &[], &CompileOptions::default());
+        let codes: Vec<_> = c
+            .all_diagnostics()
+            .filter(|d| d.severity != Severity::Info)
+            .map(|d| d.code.as_str())
+            .collect();
+        assert_eq!(codes, vec!["GN004"]);
+    }
+
+    #[test]
+    fn unknown_kind() {
+        let c = compile_str(
+            "apiVersion: v1\nkind: ConfigMap\n",
+            &[],
+            &CompileOptions::default(),
+        );
+        assert_eq!(c.units[0].diagnostics[0].code, Code::UnsupportedKind);
+        assert_eq!(c.units[0].diagnostics[0].line, Some(1));
+    }
+}

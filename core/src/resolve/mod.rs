@@ -1,0 +1,502 @@
+//! Precedence and provenance: per-interface > global VM settings > network catalog >
+//! defaults. Every value carries where it came from, so `explain` and the previewer can say
+//! *why* the guest will get it. Renderers read only [`Resolved`].
+
+use crate::ip::{Cidr, format_mac, parse_cidr, parse_ip, parse_mac};
+use crate::model::{ApiVersion, InterfaceSpec, NetworkCatalog, Provider, VirtualMachine};
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// Where a resolved value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "camelCase")]
+pub enum Source {
+    /// `spec.network.interfaces[i].<field>`.
+    Interface(String),
+    /// `spec.network.<field>`.
+    Global(String),
+    /// A guestnet Network catalog entry.
+    Network(String),
+    /// `metadata.name` (host name default).
+    Metadata(String),
+    /// `spec.bootstrap...` or another spec field.
+    Spec(String),
+    /// vm-operator's built-in default.
+    Default(String),
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Interface(p) | Source::Global(p) | Source::Metadata(p) | Source::Spec(p) => {
+                f.write_str(p)
+            }
+            Source::Network(n) => write!(f, "network catalog {n}"),
+            Source::Default(why) => write!(f, "default ({why})"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sourced<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+fn src<T>(value: T, source: Source) -> Sourced<T> {
+    Sourced { value, source }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Route {
+    /// `default` or a CIDR, verbatim.
+    pub to: String,
+    pub via: String,
+    pub metric: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Interface {
+    /// The spec name (netplan's ethernets key).
+    pub name: String,
+    pub index: usize,
+    /// The name the guest gives the device (`set-name`).
+    pub device_name: Sourced<String>,
+    pub mac: Option<Sourced<String>>,
+    pub network: Option<String>,
+    pub dhcp4: Sourced<bool>,
+    pub dhcp6: Sourced<bool>,
+    pub accept_ra: bool,
+    /// Static addresses of a family whose DHCP is off, IPv4 first, in spec order.
+    pub addresses: Vec<Sourced<Cidr>>,
+    pub gateway4: Option<Sourced<IpAddr>>,
+    pub gateway6: Option<Sourced<IpAddr>>,
+    pub mtu: Option<Sourced<i64>>,
+    pub nameservers: Sourced<Vec<String>>,
+    pub search_domains: Sourced<Vec<String>>,
+    pub routes: Vec<Route>,
+}
+
+impl Interface {
+    pub fn ipv4(&self) -> impl Iterator<Item = &Cidr> {
+        self.addresses
+            .iter()
+            .map(|a| &a.value)
+            .filter(|c| c.is_ipv4())
+    }
+    pub fn ipv6(&self) -> impl Iterator<Item = &Cidr> {
+        self.addresses
+            .iter()
+            .map(|a| &a.value)
+            .filter(|c| !c.is_ipv4())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Vlan {
+    pub name: String,
+    pub id: i64,
+    pub link: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitOnNetwork {
+    pub ipv4: Option<bool>,
+    pub ipv6: Option<bool>,
+}
+
+/// The configuration the guest will get, with provenance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resolved {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub provider: Provider,
+    pub windows: bool,
+    pub host_name: Sourced<String>,
+    pub domain_name: Option<Sourced<String>>,
+    /// `host.domain`, or the host name alone.
+    pub fqdn: String,
+    pub instance_id: Option<Sourced<String>>,
+    /// Global DNS as GOSC's globalIPSettings carries it.
+    pub nameservers: Sourced<Vec<String>>,
+    pub search_domains: Sourced<Vec<String>>,
+    pub network_disabled: bool,
+    pub interfaces: Vec<Interface>,
+    pub vlans: Vec<Vlan>,
+    pub public_keys: Vec<String>,
+    pub wait_on_network: Option<WaitOnNetwork>,
+}
+
+/// The catalog describing an interface's network: same name, and same namespace when the
+/// catalog entry names one.
+pub fn find_catalog<'a>(
+    catalogs: &'a [NetworkCatalog],
+    vm: &VirtualMachine,
+    iface: &InterfaceSpec,
+) -> Option<&'a NetworkCatalog> {
+    let name = iface.network.as_ref().map(|n| n.name.as_str())?;
+    catalogs.iter().find(|c| {
+        c.metadata.name.as_deref() == Some(name)
+            && (c.metadata.namespace.is_none() || c.metadata.namespace == vm.metadata.namespace)
+    })
+}
+
+fn catalog_name(c: &NetworkCatalog) -> String {
+    c.metadata.name.clone().unwrap_or_default()
+}
+
+/// Resolves a VM that passed validation (errors would make some values meaningless).
+pub fn resolve(vm: &VirtualMachine, version: ApiVersion, catalogs: &[NetworkCatalog]) -> Resolved {
+    let net = vm.network();
+    let provider = vm.provider();
+    let ci = vm.cloud_init();
+    let (host_name, host_src) = match net.and_then(|n| n.host_name.as_deref()) {
+        Some(h) if !h.is_empty() => (
+            h.to_string(),
+            Source::Global("spec.network.hostName".into()),
+        ),
+        _ => (
+            vm.name().to_string(),
+            Source::Metadata("metadata.name".into()),
+        ),
+    };
+    let domain_name = net
+        .and_then(|n| n.domain_name.as_deref())
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            src(
+                d.to_string(),
+                Source::Global("spec.network.domainName".into()),
+            )
+        });
+    let fqdn = match &domain_name {
+        Some(d) => format!("{host_name}.{}", d.value),
+        None => host_name.clone(),
+    };
+    let instance_id = ci
+        .and_then(|c| c.instance_id.clone())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            src(
+                s,
+                Source::Spec("spec.bootstrap.cloudInit.instanceID".into()),
+            )
+        })
+        .or_else(|| {
+            vm.spec
+                .bios_uuid
+                .clone()
+                .filter(|s| !s.is_empty())
+                .map(|s| src(s, Source::Spec("spec.biosUUID".into())))
+        })
+        .or_else(|| {
+            vm.metadata
+                .uid
+                .clone()
+                .map(|s| src(s, Source::Spec("metadata.uid".into())))
+        });
+    let disabled = net.is_some_and(|n| n.disabled);
+    let specs: Vec<InterfaceSpec> = match net {
+        _ if disabled => Vec::new(),
+        Some(n) if !n.interfaces.is_empty() => n.interfaces.clone(),
+        _ => vec![InterfaceSpec {
+            name: "eth0".into(),
+            ..InterfaceSpec::default()
+        }],
+    };
+    let defaulted = net.is_none_or(|n| n.interfaces.is_empty());
+    let global_ns = net.map(|n| n.nameservers.clone()).unwrap_or_default();
+    let global_sd = net.map(|n| n.search_domains.clone()).unwrap_or_default();
+    let use_global_ns =
+        ci.is_some() && ci.and_then(|c| c.use_global_nameservers_as_default) != Some(false);
+    let use_global_sd =
+        ci.is_some() && ci.and_then(|c| c.use_global_search_domains_as_default) != Some(false);
+
+    let mut interfaces = Vec::with_capacity(specs.len());
+    for (i, f) in specs.iter().enumerate() {
+        let p = format!("spec.network.interfaces[{i}]");
+        let cat = find_catalog(catalogs, vm, f);
+        let tri = |v: Option<bool>| match version {
+            ApiVersion::V1alpha5 if v == Some(false) => None,
+            _ => v,
+        };
+        let dhcp = |v: Option<bool>, field: &str, cat_v: Option<bool>| match tri(v) {
+            Some(b) => src(b, Source::Interface(format!("{p}.{field}"))),
+            None => match (cat, cat_v) {
+                (Some(c), Some(b)) => src(b, Source::Network(catalog_name(c))),
+                _ => src(false, Source::Default("no DHCP unless requested".into())),
+            },
+        };
+        let dhcp4 = dhcp(f.dhcp4, "dhcp4", cat.and_then(|c| c.spec.dhcp4));
+        let dhcp6 = dhcp(f.dhcp6, "dhcp6", cat.and_then(|c| c.spec.dhcp6));
+        let mut addresses: Vec<Sourced<Cidr>> = Vec::new();
+        for (want_v4, on) in [(true, dhcp4.value), (false, dhcp6.value)] {
+            if on {
+                continue;
+            }
+            for (j, a) in f.addresses.iter().enumerate() {
+                if let Ok(c) = parse_cidr(a)
+                    && c.is_ipv4() == want_v4
+                {
+                    addresses.push(src(c, Source::Interface(format!("{p}.addresses[{j}]"))));
+                }
+            }
+        }
+        let gateway = |fam4: bool, spec_gw: Option<&str>, on: bool| -> Option<Sourced<IpAddr>> {
+            if on {
+                return None;
+            }
+            match spec_gw {
+                Some("None") => None,
+                Some(g) if !g.is_empty() => parse_ip(g).map(|ip| {
+                    src(
+                        ip,
+                        Source::Interface(format!("{p}.gateway{}", if fam4 { 4 } else { 6 })),
+                    )
+                }),
+                _ => {
+                    let c = cat?;
+                    let first = addresses
+                        .iter()
+                        .map(|a| a.value)
+                        .find(|a| a.is_ipv4() == fam4)?;
+                    c.spec.subnets.iter().find_map(|s| {
+                        let sn = parse_cidr(&s.cidr).ok()?;
+                        let gw = parse_ip(s.gateway.as_deref()?)?;
+                        (sn.contains(first.addr) && gw.is_ipv4() == fam4)
+                            .then(|| src(gw, Source::Network(catalog_name(c))))
+                    })
+                }
+            }
+        };
+        let gateway4 = gateway(true, f.gateway4.as_deref(), dhcp4.value);
+        let gateway6 = gateway(false, f.gateway6.as_deref(), dhcp6.value);
+        let mtu = f
+            .mtu
+            .filter(|m| *m > 0)
+            .map(|m| src(m, Source::Interface(format!("{p}.mtu"))))
+            .or_else(|| {
+                cat.and_then(|c| c.spec.mtu.map(|m| src(m, Source::Network(catalog_name(c)))))
+            });
+        let static_only = !dhcp4.value && !dhcp6.value;
+        let dns = |own: &Vec<String>,
+                   field: &str,
+                   global: &Vec<String>,
+                   use_global: bool,
+                   cat_v: Option<&Vec<String>>| {
+            if !own.is_empty() {
+                src(own.clone(), Source::Interface(format!("{p}.{field}")))
+            } else if use_global && !global.is_empty() {
+                src(
+                    global.clone(),
+                    Source::Global(format!("spec.network.{field}")),
+                )
+            } else if let (Some(c), Some(v), true, true) = (cat, cat_v, static_only, ci.is_some()) {
+                src(v.clone(), Source::Network(catalog_name(c)))
+            } else {
+                src(Vec::new(), Source::Default("none".into()))
+            }
+        };
+        let nameservers = dns(
+            &f.nameservers,
+            "nameservers",
+            &global_ns,
+            use_global_ns,
+            cat.map(|c| &c.spec.nameservers).filter(|v| !v.is_empty()),
+        );
+        let search_domains = dns(
+            &f.search_domains,
+            "searchDomains",
+            &global_sd,
+            use_global_sd,
+            cat.map(|c| &c.spec.search_domains)
+                .filter(|v| !v.is_empty()),
+        );
+        let (device_name, dev_src) = match f.guest_device_name.as_deref() {
+            Some(g) if !g.is_empty() => (
+                g.to_string(),
+                Source::Interface(format!("{p}.guestDeviceName")),
+            ),
+            _ if defaulted => (
+                f.name.clone(),
+                Source::Default("vm-operator adds eth0 when no interface is given".into()),
+            ),
+            _ => (f.name.clone(), Source::Interface(format!("{p}.name"))),
+        };
+        let mac = f
+            .mac_addr
+            .as_deref()
+            .and_then(parse_mac)
+            .map(|m| src(format_mac(&m), Source::Interface(format!("{p}.macAddr"))));
+        interfaces.push(Interface {
+            name: f.name.clone(),
+            index: i,
+            device_name: src(device_name, dev_src),
+            mac,
+            network: f.network.as_ref().map(|n| n.name.clone()),
+            accept_ra: dhcp6.value,
+            dhcp4,
+            dhcp6,
+            addresses,
+            gateway4,
+            gateway6,
+            mtu,
+            nameservers,
+            search_domains,
+            routes: f
+                .routes
+                .iter()
+                .map(|r| Route {
+                    to: r.to.clone(),
+                    via: r.via.clone(),
+                    metric: r.metric.filter(|m| *m != 0),
+                })
+                .collect(),
+        });
+    }
+    let first_cat = specs.iter().find_map(|f| find_catalog(catalogs, vm, f));
+    let nameservers = if !global_ns.is_empty() {
+        src(
+            global_ns.clone(),
+            Source::Global("spec.network.nameservers".into()),
+        )
+    } else if let Some(c) = first_cat.filter(|c| !c.spec.nameservers.is_empty()) {
+        src(c.spec.nameservers.clone(), Source::Network(catalog_name(c)))
+    } else {
+        src(Vec::new(), Source::Default("none".into()))
+    };
+    let search_domains = if !global_sd.is_empty() {
+        src(
+            global_sd.clone(),
+            Source::Global("spec.network.searchDomains".into()),
+        )
+    } else {
+        src(Vec::new(), Source::Default("none".into()))
+    };
+    Resolved {
+        name: vm.name().to_string(),
+        namespace: vm.metadata.namespace.clone(),
+        provider,
+        windows: vm.is_windows(),
+        host_name: src(host_name, host_src),
+        domain_name,
+        fqdn,
+        instance_id,
+        nameservers,
+        search_domains,
+        network_disabled: disabled,
+        interfaces,
+        vlans: net
+            .map(|n| {
+                n.vlans
+                    .iter()
+                    .map(|v| Vlan {
+                        name: v.name.clone(),
+                        id: v.id.unwrap_or(0),
+                        link: v.link.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        public_keys: ci
+            .map(|c| c.ssh_authorized_keys.clone())
+            .unwrap_or_default(),
+        wait_on_network: ci.and_then(|c| {
+            (c.wait_on_network4.is_some() || c.wait_on_network6.is_some()).then(|| WaitOnNetwork {
+                ipv4: c.wait_on_network4,
+                ipv6: c.wait_on_network6,
+            })
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::test_util::{HEAD, vm};
+
+    fn res(y: &str) -> Resolved {
+        let v = vm(y);
+        let ver = ApiVersion::parse(&v.api_version).unwrap();
+        resolve(&v, ver, &[])
+    }
+
+    #[test]
+    fn default_eth0_and_hostname_from_metadata() {
+        let r = res(&format!("{HEAD}spec: {{}}\n"));
+        assert_eq!(r.interfaces.len(), 1);
+        assert_eq!(r.interfaces[0].name, "eth0");
+        assert_eq!(r.host_name.value, "my-vm");
+        assert_eq!(r.host_name.source, Source::Metadata("metadata.name".into()));
+    }
+
+    #[test]
+    fn global_dns_fallback_for_cloud_init_only_when_allowed() {
+        let y = format!(
+            "{HEAD}spec:\n  bootstrap: {{cloudInit: {{}}}}\n  network:\n    nameservers: [1.1.1.1]\n    interfaces: [{{name: eth0, dhcp4: true}}, {{name: eth1, dhcp4: true, nameservers: [9.9.9.9]}}]\n"
+        );
+        let r = res(&y);
+        assert_eq!(r.interfaces[0].nameservers.value, vec!["1.1.1.1"]);
+        assert_eq!(
+            r.interfaces[0].nameservers.source,
+            Source::Global("spec.network.nameservers".into())
+        );
+        assert_eq!(r.interfaces[1].nameservers.value, vec!["9.9.9.9"]);
+        let y = y.replace(
+            "cloudInit: {}",
+            "cloudInit: {useGlobalNameserversAsDefault: false}",
+        );
+        assert!(res(&y).interfaces[0].nameservers.value.is_empty());
+    }
+
+    #[test]
+    fn gateway_none_and_v1alpha5_false_dhcp() {
+        let y = "apiVersion: vmoperator.vmware.com/v1alpha5\nkind: VirtualMachine\nmetadata: {name: a1}\nspec:\n  network:\n    interfaces: [{name: eth0, dhcp4: false, addresses: [10.0.0.5/24], gateway4: None}]\n";
+        let r = res(y);
+        assert_eq!(r.interfaces[0].gateway4, None);
+        assert_eq!(
+            r.interfaces[0].dhcp4.source,
+            Source::Default("no DHCP unless requested".into())
+        );
+    }
+
+    #[test]
+    fn catalog_provides_gateway_and_dns() {
+        let y = format!(
+            "{HEAD}spec:\n  bootstrap: {{cloudInit: {{}}}}\n  network:\n    interfaces: [{{name: eth0, network: {{name: net1}}, addresses: [10.0.0.5/24]}}]\n"
+        );
+        let v = vm(&y);
+        let cat = NetworkCatalog {
+            api_version: "guestnet.dev/v1alpha1".into(),
+            kind: "Network".into(),
+            metadata: crate::model::ObjectMeta {
+                name: Some("net1".into()),
+                ..Default::default()
+            },
+            spec: crate::model::catalog::NetworkCatalogSpec {
+                subnets: vec![crate::model::catalog::Subnet {
+                    cidr: "10.0.0.0/24".into(),
+                    gateway: Some("10.0.0.1".into()),
+                    reserved: vec![],
+                }],
+                nameservers: vec!["10.0.0.53".into()],
+                mtu: Some(9000),
+                ..Default::default()
+            },
+        };
+        let r = resolve(&v, ApiVersion::V1alpha6, &[cat]);
+        let f = &r.interfaces[0];
+        assert_eq!(f.gateway4.as_ref().unwrap().value.to_string(), "10.0.0.1");
+        assert_eq!(
+            f.gateway4.as_ref().unwrap().source,
+            Source::Network("net1".into())
+        );
+        assert_eq!(f.nameservers.value, vec!["10.0.0.53"]);
+        assert_eq!(f.mtu.as_ref().unwrap().value, 9000);
+    }
+}

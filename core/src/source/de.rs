@@ -1,0 +1,764 @@
+//! A serde `Deserializer` over [`Node`] that reports instead of aborting.
+//!
+//! Unknown fields (with a "did you mean" hint), type errors and YAML 1.1 pitfalls become
+//! diagnostics at the exact node; the offending value is replaced by a neutral one and its
+//! path is *poisoned*, so later semantic rules do not pile more errors onto the same field.
+//! That is what lets one `validate` run report a typo'd field *and* every other problem.
+
+use super::node::{Node, NodeKind, ScalarKind};
+use crate::diagnostic::{Code, Diagnostic, Severity};
+use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use std::cell::RefCell;
+use std::fmt;
+
+/// Collects what the deserializer reports.
+#[derive(Debug, Default)]
+pub struct Sink {
+    pub diagnostics: RefCell<Vec<Diagnostic>>,
+    /// Paths whose value was replaced; rules must not report on them again.
+    pub poisoned: RefCell<Vec<String>>,
+}
+
+impl Sink {
+    fn report(&self, d: Diagnostic, poison: bool) {
+        if poison {
+            self.poisoned.borrow_mut().push(d.path.clone());
+        }
+        self.diagnostics.borrow_mut().push(d);
+    }
+}
+
+/// Fatal deserialization error (should be rare: leaf problems are recovered).
+#[derive(Debug)]
+pub struct DeError(pub Box<Diagnostic>);
+
+impl fmt::Display for DeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+impl std::error::Error for DeError {}
+impl de::Error for DeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        DeError(Box::new(Diagnostic::new(
+            Code::WrongType,
+            "",
+            msg.to_string(),
+        )))
+    }
+    fn missing_field(field: &'static str) -> Self {
+        DeError(Box::new(Diagnostic::required(
+            Code::MissingField,
+            "",
+            &format!("`{field}` is required"),
+        )))
+    }
+}
+
+/// Deserializes `T` from `node`, reporting into `sink`. `Err` only when recovery was impossible.
+pub fn from_node<'de, T: de::Deserialize<'de>>(node: &Node, sink: &Sink) -> Result<T, Diagnostic> {
+    T::deserialize(NodeDe {
+        node,
+        path: String::new(),
+        sink,
+    })
+    .map_err(|e| *e.0)
+}
+
+pub(crate) struct NodeDe<'a> {
+    node: &'a Node,
+    path: String,
+    sink: &'a Sink,
+}
+
+/// What a plain scalar means under the YAML 1.2 core schema (what JSON-minded readers see).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Resolved {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str,
+}
+
+fn resolve_plain(s: &str) -> Resolved {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
+        "true" | "True" | "TRUE" => return Resolved::Bool(true),
+        "false" | "False" | "FALSE" => return Resolved::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Resolved::Float(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Resolved::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Resolved::Float(f64::NAN),
+        _ => {}
+    }
+    if let Some(i) = parse_int(s) {
+        return Resolved::Int(i);
+    }
+    let b = s.as_bytes();
+    let looks_float = b
+        .iter()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+        && b.iter().any(|c| c.is_ascii_digit());
+    if looks_float && let Ok(f) = s.parse::<f64>() {
+        return Resolved::Float(f);
+    }
+    Resolved::Str
+}
+
+fn parse_int(s: &str) -> Option<i128> {
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, s.get(1..)?),
+        Some(b'+') => (false, s.get(1..)?),
+        _ => (false, s),
+    };
+    let v = if let Some(h) = body.strip_prefix("0x") {
+        i128::from_str_radix(h, 16).ok()?
+    } else if let Some(o) = body.strip_prefix("0o") {
+        i128::from_str_radix(o, 8).ok()?
+    } else if !body.is_empty() && body.bytes().all(|c| c.is_ascii_digit()) {
+        body.parse().ok()?
+    } else {
+        return None;
+    };
+    Some(if neg { -v } else { v })
+}
+
+/// YAML 1.1 (what kubectl's go-yaml reads) turns these plain scalars into booleans.
+fn yaml11_bool(s: &str) -> Option<bool> {
+    match s {
+        "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => Some(true),
+        "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => Some(false),
+        _ => None,
+    }
+}
+
+/// YAML 1.1 base-60 integers, e.g. an all-digit MAC `50:12:34:56:12:34`.
+fn yaml11_sexagesimal(s: &str) -> bool {
+    let body = s.trim_start_matches(['-', '+']);
+    let mut parts = body.split(':');
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    let mut rest = 0;
+    let ok_first = !first.is_empty() && first.bytes().all(|c| c.is_ascii_digit() || c == b'_');
+    let ok_rest = parts.all(|p| {
+        rest += 1;
+        let p = p.split('.').next().unwrap_or(p);
+        !p.is_empty()
+            && p.len() <= 2
+            && p.bytes().all(|c| c.is_ascii_digit())
+            && p.parse::<u8>().is_ok_and(|n| n < 60)
+    });
+    ok_first && ok_rest && rest > 0
+}
+
+fn describe(node: &Node) -> String {
+    match &node.kind {
+        NodeKind::Seq(_) => "a list".into(),
+        NodeKind::Map(_) => "a mapping".into(),
+        NodeKind::Scalar(s, ScalarKind::Quoted) => format!("the string {}", short(s)),
+        NodeKind::Scalar(s, ScalarKind::Plain) => match resolve_plain(s) {
+            Resolved::Null => "null".into(),
+            Resolved::Bool(b) => format!("the boolean {b}"),
+            Resolved::Int(i) => format!("the integer {i}"),
+            Resolved::Float(_) => format!("the number {s}"),
+            Resolved::Str => format!("the string {}", short(s)),
+        },
+    }
+}
+
+fn short(s: &str) -> String {
+    let cut: String = s.chars().take(40).collect();
+    if cut.len() < s.len() {
+        crate::diagnostic::go_quote(&format!("{cut}…"))
+    } else {
+        crate::diagnostic::go_quote(s)
+    }
+}
+
+/// Edit distance for "did you mean" hints.
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        if let Some(c0) = cur.first_mut() {
+            *c0 = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            if let Some(slot) = cur.get_mut(j + 1) {
+                *slot = sub.min(del).min(ins);
+            }
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+/// The closest known field, if it is close enough to be a plausible typo.
+pub fn did_you_mean<'f>(key: &str, fields: &[&'f str]) -> Option<&'f str> {
+    let lower = key.to_ascii_lowercase();
+    if let Some(f) = fields.iter().find(|f| f.to_ascii_lowercase() == lower) {
+        return Some(f);
+    }
+    fields
+        .iter()
+        .map(|f| (levenshtein(key, f), *f))
+        .filter(|(d, f)| *d <= (f.len().max(key.len()) / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, f)| f)
+}
+
+/// Hints for fields people commonly put in the wrong place.
+fn misplaced_hint(path: &str, key: &str) -> Option<&'static str> {
+    match key {
+        "joinDomain" if path.ends_with("identification") => Some(
+            "the API has no joinDomain (removed in v1alpha2): the domain to join is \
+             spec.network.domainName",
+        ),
+        "gateway" | "gateways" if path.contains("interfaces[") => {
+            Some("use gateway4 and/or gateway6")
+        }
+        "ip" | "ips" | "address" | "ipAddress" if path.contains("interfaces[") => {
+            Some("use addresses: a list of CIDRs such as 192.168.1.10/24")
+        }
+        "dns" | "dnsServers" => Some("use nameservers"),
+        _ => None,
+    }
+}
+
+impl<'a> NodeDe<'a> {
+    fn child(&self, node: &'a Node, seg: &str) -> NodeDe<'a> {
+        let path = if self.path.is_empty() {
+            seg.to_string()
+        } else {
+            format!("{}.{seg}", self.path)
+        };
+        NodeDe {
+            node,
+            path,
+            sink: self.sink,
+        }
+    }
+
+    fn item(&self, node: &'a Node, i: usize) -> NodeDe<'a> {
+        NodeDe {
+            node,
+            path: format!("{}[{i}]", self.path),
+            sink: self.sink,
+        }
+    }
+
+    fn diag(&self, code: Code, message: String) -> Diagnostic {
+        Diagnostic::new(code, self.path.clone(), message).with_span(self.node.span)
+    }
+
+    /// Reports a type mismatch and poisons the path; the caller then visits a neutral value.
+    fn mismatch(&self, expected: &str) {
+        let mut d = self.diag(
+            Code::WrongType,
+            format!("expected {expected}, found {}", describe(self.node)),
+        );
+        if matches!(&self.node.kind, NodeKind::Scalar(_, ScalarKind::Plain))
+            && expected == "a string"
+        {
+            d = d.with_help("quote the value so that it stays a string");
+        }
+        self.sink.report(d, true);
+    }
+
+    fn locate(&self, mut e: DeError) -> DeError {
+        if e.0.path.is_empty() && !e.0.has_span() {
+            e.0.path = self.path.clone();
+            e.0.set_span(self.node.span);
+        }
+        e
+    }
+
+    fn scalar(&self) -> Option<(&'a str, &'a ScalarKind)> {
+        match &self.node.kind {
+            NodeKind::Scalar(s, k) => Some((s.as_str(), k)),
+            _ => None,
+        }
+    }
+
+    fn int<T: TryFrom<i128>>(&self, what: &str) -> Option<T> {
+        match self.scalar() {
+            Some((s, ScalarKind::Plain)) => match resolve_plain(s) {
+                Resolved::Int(i) => match T::try_from(i) {
+                    Ok(v) => Some(v),
+                    Err(_) => {
+                        self.sink.report(
+                            self.diag(Code::WrongType, format!("{i} is out of range for {what}")),
+                            true,
+                        );
+                        None
+                    }
+                },
+                _ => {
+                    self.mismatch(what);
+                    None
+                }
+            },
+            _ => {
+                self.mismatch(what);
+                None
+            }
+        }
+    }
+
+    fn string(&self) -> String {
+        match self.scalar() {
+            Some((s, ScalarKind::Quoted)) => s.to_string(),
+            Some((s, ScalarKind::Plain)) => match resolve_plain(s) {
+                Resolved::Str => {
+                    if yaml11_sexagesimal(s) {
+                        self.sink.report(
+                            self.diag(
+                                Code::Yaml11Boolean,
+                                format!(
+                                    "kubectl's YAML 1.1 reader turns the unquoted {s} into a base-60 number"
+                                ),
+                            )
+                            .with_help(format!("quote it: \"{s}\"")),
+                            false,
+                        );
+                    } else if yaml11_bool(s).is_some() {
+                        self.sink.report(
+                            self.diag(
+                                Code::Yaml11Boolean,
+                                format!("kubectl's YAML 1.1 reader turns the unquoted {s} into a boolean"),
+                            )
+                            .with_help(format!("quote it: \"{s}\"")),
+                            false,
+                        );
+                    }
+                    s.to_string()
+                }
+                _ => {
+                    self.mismatch("a string");
+                    String::new()
+                }
+            },
+            None => {
+                self.mismatch("a string");
+                String::new()
+            }
+        }
+    }
+
+    fn boolean(&self) -> bool {
+        match self.scalar() {
+            Some((s, ScalarKind::Plain)) => match resolve_plain(s) {
+                Resolved::Bool(b) => b,
+                _ => match yaml11_bool(s) {
+                    Some(b) => {
+                        self.sink.report(
+                            self.diag(
+                                Code::Yaml11Boolean,
+                                format!("`{s}` is a boolean only in YAML 1.1"),
+                            )
+                            .with_help(format!("write {b}"))
+                            .with_severity(Severity::Warning),
+                            false,
+                        );
+                        b
+                    }
+                    None => {
+                        self.mismatch("a boolean (true or false)");
+                        false
+                    }
+                },
+            },
+            _ => {
+                self.mismatch("a boolean (true or false)");
+                false
+            }
+        }
+    }
+}
+
+macro_rules! de_int {
+    ($($method:ident => $visit:ident, $ty:ty, $what:literal;)*) => {$(
+        fn $method<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+            let n: $ty = self.int($what).unwrap_or_default();
+            v.$visit(n).map_err(|e| self.locate(e))
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for NodeDe<'_> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        let r = match &self.node.kind {
+            NodeKind::Seq(_) => return self.deserialize_seq(v),
+            NodeKind::Map(_) => return self.deserialize_map(v),
+            NodeKind::Scalar(s, ScalarKind::Quoted) => v.visit_str(s),
+            NodeKind::Scalar(s, ScalarKind::Plain) => match resolve_plain(s) {
+                Resolved::Null => v.visit_unit(),
+                Resolved::Bool(b) => v.visit_bool(b),
+                Resolved::Int(i) => match (i64::try_from(i), u64::try_from(i)) {
+                    (Ok(n), _) => v.visit_i64(n),
+                    (_, Ok(n)) => v.visit_u64(n),
+                    _ => v.visit_str(s),
+                },
+                Resolved::Float(f) => v.visit_f64(f),
+                Resolved::Str => v.visit_str(s),
+            },
+        };
+        r.map_err(|e| self.locate(e))
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        let b = self.boolean();
+        v.visit_bool(b).map_err(|e| self.locate(e))
+    }
+
+    de_int! {
+        deserialize_i8 => visit_i8, i8, "an 8-bit integer";
+        deserialize_i16 => visit_i16, i16, "a 16-bit integer";
+        deserialize_i32 => visit_i32, i32, "a 32-bit integer";
+        deserialize_i64 => visit_i64, i64, "a 64-bit integer";
+        deserialize_u8 => visit_u8, u8, "an unsigned 8-bit integer";
+        deserialize_u16 => visit_u16, u16, "an unsigned 16-bit integer";
+        deserialize_u32 => visit_u32, u32, "an unsigned 32-bit integer";
+        deserialize_u64 => visit_u64, u64, "an unsigned 64-bit integer";
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        self.deserialize_f64(v)
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        let f = match self.scalar() {
+            Some((s, ScalarKind::Plain)) => match resolve_plain(s) {
+                Resolved::Float(f) => f,
+                Resolved::Int(i) => i as f64,
+                _ => {
+                    self.mismatch("a number");
+                    0.0
+                }
+            },
+            _ => {
+                self.mismatch("a number");
+                0.0
+            }
+        };
+        v.visit_f64(f).map_err(|e| self.locate(e))
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        self.deserialize_string(v)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        self.deserialize_string(v)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        let s = self.string();
+        v.visit_string(s).map_err(|e| self.locate(e))
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        self.deserialize_string(v)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        self.deserialize_string(v)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        let is_null = matches!(&self.node.kind,
+            NodeKind::Scalar(s, ScalarKind::Plain) if resolve_plain(s) == Resolved::Null);
+        if is_null {
+            v.visit_none().map_err(|e| self.locate(e))
+        } else {
+            v.visit_some(self)
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        v.visit_unit().map_err(|e| self.locate(e))
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        v: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_unit(v)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        v: V,
+    ) -> Result<V::Value, DeError> {
+        v.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        let items: &[Node] = match &self.node.kind {
+            NodeKind::Seq(items) => items,
+            NodeKind::Scalar(s, ScalarKind::Plain) if resolve_plain(s) == Resolved::Null => &[],
+            _ => {
+                self.mismatch("a list");
+                &[]
+            }
+        };
+        let r = v.visit_seq(Seq {
+            de: &self,
+            items,
+            i: 0,
+        });
+        r.map_err(|e| self.locate(e))
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, v: V) -> Result<V::Value, DeError> {
+        self.deserialize_seq(v)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        v: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_seq(v)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        self.map_with_fields(None, v)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, DeError> {
+        self.map_with_fields(Some(fields), v)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, DeError> {
+        let s = self.string();
+        let r = v.visit_enum(s.into_deserializer());
+        r.map_err(|e| self.locate(e))
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        self.deserialize_string(v)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        v.visit_unit()
+    }
+}
+
+impl<'a> NodeDe<'a> {
+    fn map_with_fields<'de, V: Visitor<'de>>(
+        self,
+        fields: Option<&'static [&'static str]>,
+        v: V,
+    ) -> Result<V::Value, DeError> {
+        let entries: &[(Node, Node)] = match &self.node.kind {
+            NodeKind::Map(entries) => entries,
+            NodeKind::Scalar(s, ScalarKind::Plain) if resolve_plain(s) == Resolved::Null => &[],
+            _ => {
+                self.mismatch("a mapping");
+                &[]
+            }
+        };
+        let r = v.visit_map(Map {
+            de: &self,
+            entries,
+            fields,
+            i: 0,
+        });
+        r.map_err(|e| self.locate(e))
+    }
+}
+
+struct Seq<'s, 'a> {
+    de: &'s NodeDe<'a>,
+    items: &'a [Node],
+    i: usize,
+}
+
+impl<'de> SeqAccess<'de> for Seq<'_, '_> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        let Some(node) = self.items.get(self.i) else {
+            return Ok(None);
+        };
+        let child = self.de.item(node, self.i);
+        self.i += 1;
+        seed.deserialize(child).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len().saturating_sub(self.i))
+    }
+}
+
+struct Map<'s, 'a> {
+    de: &'s NodeDe<'a>,
+    entries: &'a [(Node, Node)],
+    fields: Option<&'static [&'static str]>,
+    i: usize,
+}
+
+impl<'de> MapAccess<'de> for Map<'_, '_> {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        while let Some((k, _)) = self.entries.get(self.i) {
+            let key = k.as_str().unwrap_or_default();
+            if let Some(fields) = self.fields
+                && !fields.contains(&key)
+            {
+                self.i += 1;
+                let mut d = Diagnostic::new(
+                    Code::UnknownField,
+                    join(&self.de.path, key),
+                    format!("unknown field `{key}`"),
+                )
+                .with_span(k.span);
+                d = if let Some(hint) = misplaced_hint(&self.de.path, key) {
+                    d.with_help(hint)
+                } else if let Some(m) = did_you_mean(key, fields) {
+                    d.with_help(format!("did you mean `{m}`?"))
+                } else {
+                    d.with_help(format!("known fields here: {}", fields.join(", ")))
+                };
+                self.de.sink.report(d, true);
+                continue;
+            }
+            return seed.deserialize(key.into_deserializer()).map(Some);
+        }
+        Ok(None)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        let Some((k, v)) = self.entries.get(self.i) else {
+            return Err(de::Error::custom("value without key"));
+        };
+        self.i += 1;
+        let child = self.de.child(v, k.as_str().unwrap_or_default());
+        seed.deserialize(child)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.entries.len().saturating_sub(self.i))
+    }
+}
+
+fn join(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_string()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::yaml::{Limits, parse_documents};
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq, Default)]
+    #[serde(rename_all = "camelCase")]
+    struct Iface {
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        addresses: Vec<String>,
+        mtu: Option<i64>,
+        dhcp4: Option<bool>,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Root {
+        #[serde(default)]
+        interfaces: Vec<Iface>,
+    }
+
+    fn load(y: &str) -> (Root, Sink) {
+        let docs = parse_documents(y, &Limits::default()).unwrap();
+        let sink = Sink::default();
+        let r: Root = from_node(&docs[0].root, &sink).unwrap();
+        (r, sink)
+    }
+
+    #[test]
+    fn unknown_fields_do_not_stop_the_rest() {
+        let (r, sink) = load(
+            "interfaces:\n- name: eth0\n  adresses: [a]\n  mtu: jumbo\n- name: eth1\n  dhcp4: yes\n",
+        );
+        assert_eq!(r.interfaces.len(), 2);
+        assert_eq!(r.interfaces[1].dhcp4, Some(true));
+        let d = sink.diagnostics.borrow();
+        let codes: Vec<_> = d
+            .iter()
+            .map(|d| (d.code, d.path.as_str(), d.line))
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                (Code::UnknownField, "interfaces[0].adresses", Some(3)),
+                (Code::WrongType, "interfaces[0].mtu", Some(4)),
+                (Code::Yaml11Boolean, "interfaces[1].dhcp4", Some(6)),
+            ]
+        );
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `addresses`?"));
+        assert!(
+            sink.poisoned
+                .borrow()
+                .contains(&"interfaces[0].mtu".to_string())
+        );
+    }
+
+    #[test]
+    fn numbers_are_not_strings() {
+        let (_, sink) = load("interfaces:\n- name: 1234\n");
+        assert_eq!(sink.diagnostics.borrow()[0].code, Code::WrongType);
+    }
+
+    #[test]
+    fn yaml11_sexagesimal_mac_is_flagged() {
+        assert!(yaml11_sexagesimal("50:12:34:56:12:34"));
+        assert!(!yaml11_sexagesimal("50:8a:80:9d:28:22"));
+        assert!(!yaml11_sexagesimal("2001:db8::1"));
+        assert!(!yaml11_sexagesimal("1234"));
+    }
+
+    #[test]
+    fn did_you_mean_picks_close_names() {
+        assert_eq!(
+            did_you_mean("gatway4", &["gateway4", "gateway6"]),
+            Some("gateway4")
+        );
+        assert_eq!(did_you_mean("Addresses", &["addresses"]), Some("addresses"));
+        assert_eq!(did_you_mean("zzzzzz", &["addresses"]), None);
+    }
+}

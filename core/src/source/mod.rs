@@ -1,0 +1,8 @@
+//! Text -> documents -> typed inputs. Positions survive every step.
+
+pub mod de;
+pub mod node;
+pub mod yaml;
+
+pub use node::Node;
+pub use yaml::{Document, Limits};

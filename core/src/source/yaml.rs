@@ -1,0 +1,445 @@
+//! YAML/JSON text -> [`Node`] trees, one per document, under explicit budgets.
+//!
+//! Built on granit-parser (the event parser behind serde-saphyr) with an explicit stack, so
+//! neither deep nesting nor alias bombs can exhaust the stack or memory: every limit ends in a
+//! `GN002` diagnostic that says which limit and where.
+
+use super::node::{Node, NodeKind, ScalarKind};
+use crate::diagnostic::{Code, Diagnostic, Span};
+use granit_parser::{Event, Marker, Parser, ScalarStyle};
+use std::collections::HashMap;
+
+/// Hard limits for untrusted input. Defaults suit VM manifests with room to spare: the
+/// largest legitimate value is inline user-data, which GOSC caps at 512 KiB anyway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_bytes: usize,
+    pub max_depth: usize,
+    /// Nodes per document after alias expansion.
+    pub max_nodes: usize,
+    pub max_aliases: usize,
+    pub max_scalar_bytes: usize,
+    pub max_documents: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 64 << 20,
+            max_depth: 64,
+            max_nodes: 100_000,
+            max_aliases: 256,
+            max_scalar_bytes: 1 << 20,
+            max_documents: 100_000,
+        }
+    }
+}
+
+/// A parsed document with its index in the stream (0-based).
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub index: usize,
+    pub root: Node,
+}
+
+/// The result of reading one file: either every document, or the diagnostic that stopped it.
+/// A file with a syntax error yields no documents at all, so nothing is rendered from it.
+pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Diagnostic> {
+    if text.len() > limits.max_bytes {
+        return Err(Diagnostic::new(
+            Code::LimitExceeded,
+            "",
+            format!(
+                "input is {} bytes; the limit is {} bytes",
+                text.len(),
+                limits.max_bytes
+            ),
+        ));
+    }
+    let mut b = Builder::new(text, limits);
+    for ev in Parser::new_from_str(text) {
+        match ev {
+            Ok((event, span)) => b.event(event, span)?,
+            Err(e) => {
+                let m = *e.marker();
+                let span = b.span_of(m, m);
+                return Err(Diagnostic::new(Code::YamlSyntax, "", e.info()).with_span(span));
+            }
+        }
+    }
+    Ok(b.docs)
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Node>,
+        start: Span,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+        start: Span,
+        anchor: usize,
+    },
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    limits: &'a Limits,
+    docs: Vec<Document>,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    nodes: usize,
+    aliases: usize,
+    doc_index: usize,
+    /// Byte offset of the start of each line, to turn char markers into byte ranges.
+    line_starts: Vec<usize>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(text: &'a str, limits: &'a Limits) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Builder {
+            text,
+            limits,
+            docs: Vec::new(),
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            nodes: 0,
+            aliases: 0,
+            doc_index: 0,
+            line_starts,
+        }
+    }
+
+    fn byte_of(&self, m: Marker) -> usize {
+        if let Some(b) = m.byte_offset() {
+            return b.min(self.text.len());
+        }
+        let line_start = self
+            .line_starts
+            .get(m.line().saturating_sub(1))
+            .copied()
+            .unwrap_or(self.text.len());
+        let rest = self.text.get(line_start..).unwrap_or("");
+        line_start
+            + rest
+                .char_indices()
+                .nth(m.col())
+                .map(|(i, _)| i)
+                .unwrap_or(rest.len())
+    }
+
+    fn span_of(&self, start: Marker, end: Marker) -> Span {
+        Span {
+            line: u32::try_from(start.line().max(1)).unwrap_or(u32::MAX),
+            column: u32::try_from(start.col() + 1).unwrap_or(u32::MAX),
+            end_line: u32::try_from(end.line().max(1)).unwrap_or(u32::MAX),
+            end_column: u32::try_from(end.col() + 1).unwrap_or(u32::MAX),
+            start: self.byte_of(start),
+            end: self.byte_of(end),
+        }
+    }
+
+    fn limit(&self, span: Span, what: String) -> Diagnostic {
+        Diagnostic::new(Code::LimitExceeded, "", what)
+            .with_span(span)
+            .with_help(
+                "guestnet bounds depth, node count, aliases and value size so that hostile input \
+             cannot exhaust memory; split the input or remove anchors/aliases",
+            )
+    }
+
+    fn count(&mut self, n: usize, span: Span) -> Result<(), Diagnostic> {
+        self.nodes += n;
+        if self.nodes > self.limits.max_nodes {
+            return Err(self.limit(
+                span,
+                format!(
+                    "document has more than {} nodes after alias expansion",
+                    self.limits.max_nodes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, event: Event<'_>, gspan: granit_parser::Span) -> Result<(), Diagnostic> {
+        let span = self.span_of(gspan.start, gspan.end);
+        match event {
+            Event::StreamStart | Event::StreamEnd => {}
+            Event::DocumentStart(..) => {
+                self.nodes = 0;
+                self.aliases = 0;
+                self.anchors.clear();
+                if self.doc_index >= self.limits.max_documents {
+                    return Err(self.limit(
+                        span,
+                        format!("more than {} documents", self.limits.max_documents),
+                    ));
+                }
+            }
+            Event::DocumentEnd => {
+                self.doc_index += 1;
+            }
+            Event::Alias(id) => {
+                self.aliases += 1;
+                if self.aliases > self.limits.max_aliases {
+                    return Err(self.limit(
+                        span,
+                        format!("more than {} aliases", self.limits.max_aliases),
+                    ));
+                }
+                let Some(target) = self.anchors.get(&id) else {
+                    return Err(
+                        Diagnostic::new(Code::YamlSyntax, "", "unknown alias").with_span(span)
+                    );
+                };
+                let size = target.size();
+                let nodes = self.nodes + size;
+                if nodes > self.limits.max_nodes {
+                    return Err(self.limit(
+                        span,
+                        format!(
+                            "document has more than {} nodes after alias expansion",
+                            self.limits.max_nodes
+                        ),
+                    ));
+                }
+                let mut node = target.clone();
+                self.nodes = nodes;
+                node.span = span;
+                self.push(node)?;
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                if value.len() > self.limits.max_scalar_bytes {
+                    return Err(self.limit(
+                        span,
+                        format!(
+                            "a value of {} bytes exceeds the limit of {} bytes",
+                            value.len(),
+                            self.limits.max_scalar_bytes
+                        ),
+                    ));
+                }
+                self.count(1, span)?;
+                let forced_str = tag
+                    .as_ref()
+                    .is_some_and(|t| t.is_yaml_core_schema_tag("str"));
+                let kind = if style == ScalarStyle::Plain && !forced_str {
+                    ScalarKind::Plain
+                } else {
+                    ScalarKind::Quoted
+                };
+                let node = Node {
+                    kind: NodeKind::Scalar(value.into_owned(), kind),
+                    span,
+                };
+                if anchor != 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                self.push(node)?;
+            }
+            Event::SequenceStart(_, anchor, _) => {
+                self.open(span)?;
+                self.stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    start: span,
+                    anchor,
+                });
+            }
+            Event::MappingStart(_, anchor, _) => {
+                self.open(span)?;
+                self.stack.push(Frame::Map {
+                    entries: Vec::new(),
+                    key: None,
+                    start: span,
+                    anchor,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else {
+                    return Ok(());
+                };
+                let (node, anchor) = match frame {
+                    Frame::Seq {
+                        items,
+                        start,
+                        anchor,
+                    } => (
+                        Node {
+                            kind: NodeKind::Seq(items),
+                            span: join(start, span),
+                        },
+                        anchor,
+                    ),
+                    Frame::Map {
+                        entries,
+                        start,
+                        anchor,
+                        ..
+                    } => (
+                        Node {
+                            kind: NodeKind::Map(entries),
+                            span: join(start, span),
+                        },
+                        anchor,
+                    ),
+                };
+                if anchor != 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                self.push(node)?;
+            }
+            // Comments and anchor metadata are presentation only.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, span: Span) -> Result<(), Diagnostic> {
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(self.limit(
+                span,
+                format!("nesting deeper than {} levels", self.limits.max_depth),
+            ));
+        }
+        self.count(1, span)
+    }
+
+    fn push(&mut self, node: Node) -> Result<(), Diagnostic> {
+        match self.stack.last_mut() {
+            None => {
+                // An empty document (`---` alone) is skipped, as kubectl does.
+                let empty = matches!(&node.kind, NodeKind::Scalar(s, ScalarKind::Plain)
+                    if s.is_empty() || s == "~" || s == "null");
+                if !empty {
+                    self.docs.push(Document {
+                        index: self.doc_index,
+                        root: node,
+                    });
+                }
+            }
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                None => {
+                    if !matches!(node.kind, NodeKind::Scalar(..)) {
+                        return Err(Diagnostic::new(
+                            Code::WrongType,
+                            "",
+                            "mapping keys must be strings",
+                        )
+                        .with_span(node.span));
+                    }
+                    if let Some((first, _)) =
+                        entries.iter().find(|(k, _)| k.as_str() == node.as_str())
+                    {
+                        return Err(Diagnostic::new(
+                            Code::DuplicateKey,
+                            "",
+                            format!(
+                                "duplicate key `{}` (first at line {})",
+                                node.as_str().unwrap_or_default(),
+                                first.span.line
+                            ),
+                        )
+                        .with_span(node.span)
+                        .with_help("YAML mappings may not repeat a key; keep one of them"));
+                    }
+                    *key = Some(node);
+                }
+                Some(k) => entries.push((k, node)),
+            },
+        }
+        Ok(())
+    }
+}
+
+fn join(start: Span, end: Span) -> Span {
+    Span {
+        end_line: end.end_line,
+        end_column: end.end_column,
+        end: end.end,
+        ..start
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Vec<Document>, Diagnostic> {
+        parse_documents(s, &Limits::default())
+    }
+
+    #[test]
+    fn multi_document_with_positions() {
+        let docs = parse("a: 1\n---\nb:\n  c: \"x\"\n---\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        let c = docs[1].root.get("b").unwrap().get("c").unwrap();
+        assert_eq!((c.span.line, c.span.column), (4, 6));
+        assert_eq!(c.kind, NodeKind::Scalar("x".into(), ScalarKind::Quoted));
+    }
+
+    #[test]
+    fn json_is_accepted() {
+        let docs = parse("{\"a\": [1, \"b\"]}").unwrap();
+        assert_eq!(docs.len(), 1);
+    }
+
+    #[test]
+    fn syntax_error_has_location() {
+        let e = parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert_eq!(e.code, Code::YamlSyntax);
+        assert!(e.line.is_some());
+    }
+
+    #[test]
+    fn duplicate_key_is_an_error() {
+        let e = parse("a: 1\na: 2\n").unwrap_err();
+        assert_eq!(e.code, Code::DuplicateKey);
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn billion_laughs_is_bounded() {
+        let mut s = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        for w in names.windows(2) {
+            let refs = vec![format!("*{}", w[0]); 9].join(",");
+            s.push_str(&format!("{}: &{} [{}]\n", w[1], w[1], refs));
+        }
+        let e = parse(&s).unwrap_err();
+        assert_eq!(e.code, Code::LimitExceeded);
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let block: String = (0..10_000)
+            .map(|i| format!("{}- \n", " ".repeat(i % 1)))
+            .collect();
+        let _ = parse(&block); // must not overflow the stack
+        let flow = "[".repeat(100_000);
+        assert!(parse(&flow).is_err());
+        let nested: String = (0..200)
+            .map(|i| format!("{}k:\n", "  ".repeat(i)))
+            .collect();
+        assert_eq!(parse(&nested).unwrap_err().code, Code::LimitExceeded);
+    }
+
+    #[test]
+    fn huge_scalar_is_bounded() {
+        let s = format!("a: \"{}\"\n", "x".repeat((1 << 20) + 1));
+        assert_eq!(parse(&s).unwrap_err().code, Code::LimitExceeded);
+    }
+
+    #[test]
+    fn empty_documents_are_skipped() {
+        assert!(parse("").unwrap().is_empty());
+        assert!(parse("---\n---\n").unwrap().is_empty());
+    }
+}

@@ -1,0 +1,341 @@
+//! Bootstrap provider rules (`validateBootstrap`, `validateInlineSysprep`, cloud-config checks).
+
+use super::Ctx;
+use crate::diagnostic::{Code, Diagnostic};
+use serde_json::Value;
+
+pub(super) fn check(cx: &mut Ctx<'_>) {
+    let Some(b) = cx.vm.bootstrap() else { return };
+    let ci = b.cloud_init.is_some();
+    let lp = b.linux_prep.is_some();
+    let sp = b.sysprep.is_some();
+    let va = b.vapp_config.is_some();
+    if ci && (lp || sp || va) {
+        cx.push(Diagnostic::forbidden(
+            Code::BootstrapCombination,
+            "spec.bootstrap.cloudInit",
+            "CloudInit may not be used with any other bootstrap provider",
+        ));
+    }
+    if lp && (ci || sp) {
+        cx.push(Diagnostic::forbidden(
+            Code::BootstrapCombination,
+            "spec.bootstrap.linuxPrep",
+            "LinuxPrep may not be used with either CloudInit or Sysprep bootstrap providers",
+        ));
+    }
+    if sp && (ci || lp) {
+        cx.push(Diagnostic::forbidden(
+            Code::BootstrapCombination,
+            "spec.bootstrap.sysprep",
+            "Sysprep may not be used with either CloudInit or LinuxPrep bootstrap providers",
+        ));
+    }
+    if va && ci {
+        cx.push(Diagnostic::forbidden(
+            Code::BootstrapCombination,
+            "spec.bootstrap.vAppConfig",
+            "vAppConfig may not be used in conjunction with CloudInit bootstrap provider",
+        ));
+    }
+    if let Some(c) = &b.cloud_init {
+        if c.cloud_config.is_some() && c.raw_cloud_config.is_some() {
+            cx.push(Diagnostic::invalid(
+                Code::CloudInit,
+                "spec.bootstrap.cloudInit",
+                "cloudInit",
+                "cloudConfig and rawCloudConfig are mutually exclusive",
+            ));
+        }
+        if let Some(cc) = &c.cloud_config {
+            check_runcmd(cx, cc.runcmd.as_ref());
+            for (i, f) in cc.write_files.iter().enumerate() {
+                let p = format!("spec.bootstrap.cloudInit.cloudConfig.write_files[{i}]");
+                if f.path.is_empty() {
+                    cx.push(Diagnostic::required(
+                        Code::CloudInit,
+                        format!("{p}.path"),
+                        "",
+                    ));
+                }
+                let content_ok = match &f.content {
+                    None | Some(Value::String(_)) => true,
+                    Some(Value::Object(m)) => m.contains_key("name") && m.len() <= 2,
+                    _ => false,
+                };
+                if !content_ok {
+                    cx.push(Diagnostic::invalid(
+                        Code::CloudInit,
+                        format!(
+                            "spec.bootstrap.cloudInit.cloudConfig.write_files[{}]",
+                            f.path
+                        ),
+                        &f.path,
+                        "value must be a string, multi-line string, or SecretKeySelector",
+                    ));
+                }
+                if let Some(enc) = &f.encoding {
+                    const ENC: &[&str] = &[
+                        "b64",
+                        "base64",
+                        "gz",
+                        "gzip",
+                        "gz+b64",
+                        "gz+base64",
+                        "gzip+b64",
+                        "gzip+base64",
+                        "text/plain",
+                    ];
+                    if !ENC.contains(&enc.as_str()) {
+                        let list: Vec<String> = ENC.iter().map(|e| format!("\"{e}\"")).collect();
+                        cx.push(Diagnostic::new(
+                            Code::CloudInit,
+                            format!("{p}.encoding"),
+                            format!(
+                                "Unsupported value: \"{enc}\": supported values: {}",
+                                list.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
+            for (i, u) in cc.users.iter().enumerate() {
+                if u.name.is_empty() {
+                    cx.push(Diagnostic::required(
+                        Code::CloudInit,
+                        format!("spec.bootstrap.cloudInit.cloudConfig.users[{i}].name"),
+                        "",
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(l) = &b.linux_prep
+        && let Some(st) = &l.script_text
+        && st.from.is_some()
+        && st.value.is_some()
+    {
+        cx.push(Diagnostic::invalid(
+            Code::LinuxPrep,
+            "spec.bootstrap.linuxPrep.scriptText",
+            "scriptText",
+            "from and value are mutually exclusive",
+        ));
+    }
+    if let Some(s) = &b.sysprep {
+        check_sysprep(cx, s);
+    }
+    if let Some(v) = &b.vapp_config {
+        if !v.properties.is_empty() && v.raw_properties.is_some() {
+            cx.push(Diagnostic::new(
+                Code::VAppConfig,
+                "spec.bootstrap.vAppConfig",
+                "Invalid value: \"vAppConfig\": properties and rawProperties are mutually exclusive",
+            ));
+        }
+        for (i, p) in v.properties.iter().enumerate() {
+            let path = format!("spec.bootstrap.vAppConfig.properties[{i}]");
+            if p.key.is_empty() {
+                cx.push(Diagnostic::invalid(
+                    Code::VAppConfig,
+                    format!("{path}.key"),
+                    "",
+                    "key is a required field in vAppConfig Properties",
+                ));
+            }
+            if let Some(val) = &p.value
+                && val.from.is_some()
+                && val.value.is_some()
+            {
+                cx.push(Diagnostic::invalid(
+                    Code::VAppConfig,
+                    format!("{path}.value"),
+                    "value",
+                    "from and value are mutually exclusive",
+                ));
+            }
+        }
+    }
+}
+
+fn check_runcmd(cx: &mut Ctx<'_>, runcmd: Option<&Value>) {
+    let Some(r) = runcmd else { return };
+    let p = "spec.bootstrap.cloudInit.cloudConfig.runcmds";
+    let Value::Array(items) = r else {
+        cx.push(Diagnostic::invalid(
+            Code::CloudInit,
+            p,
+            &r.to_string(),
+            "value must be a list",
+        ));
+        return;
+    };
+    for (i, item) in items.iter().enumerate() {
+        let ok = match item {
+            Value::String(_) => true,
+            Value::Array(parts) => parts.iter().all(Value::is_string),
+            _ => false,
+        };
+        if !ok {
+            cx.push(Diagnostic::invalid(
+                Code::CloudInit,
+                format!("{p}[{i}]"),
+                &item.to_string(),
+                "value must be a string or list of strings",
+            ));
+        }
+    }
+}
+
+fn check_sysprep(cx: &mut Ctx<'_>, s: &crate::model::SysprepSpec) {
+    match (&s.sysprep, &s.raw_sysprep) {
+        (Some(_), Some(_)) => cx.push(Diagnostic::invalid(
+            Code::Sysprep,
+            "spec.bootstrap.sysprep",
+            "sysPrep",
+            "sysprep and rawSysprep are mutually exclusive",
+        )),
+        (None, None) => cx.push(Diagnostic::invalid(
+            Code::Sysprep,
+            "spec.bootstrap.sysprep",
+            "sysPrep",
+            "either sysprep or rawSysprep must be provided",
+        )),
+        _ => {}
+    }
+    let Some(sp) = &s.sysprep else { return };
+    let base = "spec.bootstrap.sysprep.sysprep";
+    if let Some(g) = &sp.gui_unattended
+        && g.auto_logon == Some(true)
+    {
+        if g.auto_logon_count.unwrap_or(0) == 0 {
+            cx.push(Diagnostic::invalid(
+                Code::Sysprep,
+                format!("{base}.guiUnattended"),
+                "guiUnattended",
+                "autoLogon requires autoLogonCount to be specified",
+            ));
+        }
+        if g.password.is_none() {
+            cx.push(Diagnostic::invalid(
+                Code::Sysprep,
+                format!("{base}.guiUnattended"),
+                "guiUnattended",
+                "autoLogon requires password selector to be set",
+            ));
+        }
+    }
+    if let Some(tz) = sp.gui_unattended.as_ref().and_then(|g| g.time_zone)
+        && tz < 0
+    {
+        cx.push(Diagnostic::invalid_int(
+            Code::Sysprep,
+            format!("{base}.guiUnattended.timeZone"),
+            tz,
+            &format!("{base}.guiUnattended.timeZone in body should be greater than or equal to 0"),
+        ));
+    }
+    let domain = cx
+        .vm
+        .network()
+        .and_then(|n| n.domain_name.as_deref())
+        .unwrap_or("");
+    if let Some(id) = &sp.identification {
+        let p = format!("{base}.identification");
+        let wg = id.join_workgroup.as_deref().is_some_and(|w| !w.is_empty());
+        if !domain.is_empty() && wg {
+            cx.push(Diagnostic::invalid(
+                Code::Sysprep,
+                p.clone(),
+                "identification",
+                "spec.network.domainName and joinWorkgroup are mutually exclusive",
+            ));
+        }
+        if !domain.is_empty()
+            && (id.domain_admin.as_deref().unwrap_or("").is_empty()
+                || id.domain_admin_password.is_none())
+        {
+            cx.push(Diagnostic::invalid(Code::Sysprep, p.clone(), "identification",
+                "spec.network.domainName requires domainAdmin and domainAdminPassword selector to be set"));
+        }
+        if wg
+            && (id.domain_admin.is_some()
+                || id.domain_admin_password.is_some()
+                || id.domain_ou.is_some())
+        {
+            cx.push(Diagnostic::invalid(
+                Code::Sysprep,
+                p,
+                "identification",
+                "joinWorkgroup and domainAdmin/domainAdminPassword/domainOU are mutually exclusive",
+            ));
+        }
+    }
+    match &sp.user_data {
+        None => cx.push(
+            Diagnostic::required(Code::Sysprep, format!("{base}.userData"), "")
+                .with_help("Sysprep needs userData.fullName and userData.orgName"),
+        ),
+        Some(u) => {
+            for (v, f) in [(&u.full_name, "fullName"), (&u.org_name, "orgName")] {
+                if v.is_empty() {
+                    cx.push(Diagnostic::invalid(
+                        Code::Sysprep,
+                        format!("{base}.userData.{f}"),
+                        "",
+                        &format!("{base}.userData.{f} in body should be at least 1 chars long"),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(l) = &sp.license_file_print_data
+        && l.auto_mode != "perSeat"
+        && l.auto_mode != "perServer"
+    {
+        cx.push(Diagnostic::new(
+            Code::Sysprep,
+            format!("{base}.licenseFilePrintData.autoMode"),
+            format!(
+                "Unsupported value: \"{}\": supported values: \"perSeat\", \"perServer\"",
+                l.auto_mode
+            ),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::validate::test_util::{HEAD, run};
+
+    #[test]
+    fn combinations() {
+        let r = run(&format!(
+            "{HEAD}spec:\n  bootstrap:\n    cloudInit: {{}}\n    linuxPrep: {{}}\n"
+        ));
+        assert_eq!(
+            r,
+            vec![
+                "GN130 spec.bootstrap.cloudInit: Forbidden: CloudInit may not be used with any other bootstrap provider",
+                "GN130 spec.bootstrap.linuxPrep: Forbidden: LinuxPrep may not be used with either CloudInit or Sysprep bootstrap providers",
+            ]
+        );
+    }
+
+    #[test]
+    fn sysprep_rules() {
+        let r = run(&format!(
+            "{HEAD}spec:\n  network: {{hostName: win01, domainName: corp.local}}\n  bootstrap:\n    sysprep:\n      sysprep:\n        guiUnattended: {{autoLogon: true}}\n        identification: {{joinWorkgroup: wg}}\n"
+        ));
+        assert_eq!(
+            r,
+            vec![
+                "GN132 spec.bootstrap.sysprep.sysprep.guiUnattended: Invalid value: \"guiUnattended\": autoLogon requires autoLogonCount to be specified",
+                "GN132 spec.bootstrap.sysprep.sysprep.guiUnattended: Invalid value: \"guiUnattended\": autoLogon requires password selector to be set",
+                "GN132 spec.bootstrap.sysprep.sysprep.identification: Invalid value: \"identification\": spec.network.domainName and joinWorkgroup are mutually exclusive",
+                "GN132 spec.bootstrap.sysprep.sysprep.identification: Invalid value: \"identification\": spec.network.domainName requires domainAdmin and domainAdminPassword selector to be set",
+                "GN132 spec.bootstrap.sysprep.sysprep.userData: Required value: ",
+            ]
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! Validation: vm-operator parity rules (same limits, same message text), checks vm-operator
+//! lacks, and version checks. Rules only produce diagnostics with field paths; positions are
+//! attached by the pipeline from the source tree, so rules stay independent of the syntax.
+
+mod bootstrap;
+mod hostname;
+mod network;
+mod stricter;
+mod version;
+
+pub use hostname::{is_valid_domain_name, is_valid_host_name};
+
+use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::model::{ApiVersion, NetworkCatalog, VirtualMachine};
+use serde::Serialize;
+
+/// The cluster's network provider, when the user tells us (offline we cannot see it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum NetworkProvider {
+    Vds,
+    Nsxt,
+    Vpc,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ValidateOptions {
+    /// With a provider, provider-dependent rules are the webhook's errors; without, warnings.
+    pub provider: Option<NetworkProvider>,
+}
+
+pub(crate) struct Ctx<'a> {
+    pub vm: &'a VirtualMachine,
+    pub version: ApiVersion,
+    pub opts: &'a ValidateOptions,
+    pub catalogs: &'a [NetworkCatalog],
+    pub out: Vec<Diagnostic>,
+}
+
+impl Ctx<'_> {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.out.push(d);
+    }
+
+    /// Severity for rules that depend on the network provider.
+    pub fn provider_severity(&self) -> Severity {
+        if self.opts.provider.is_some() {
+            Severity::Error
+        } else {
+            Severity::Warning
+        }
+    }
+}
+
+/// Runs every rule over one VirtualMachine.
+pub fn validate(
+    vm: &VirtualMachine,
+    version: ApiVersion,
+    catalogs: &[NetworkCatalog],
+    opts: &ValidateOptions,
+) -> Vec<Diagnostic> {
+    let mut cx = Ctx {
+        vm,
+        version,
+        opts,
+        catalogs,
+        out: Vec::new(),
+    };
+    if vm.kind != "VirtualMachine" {
+        cx.push(Diagnostic::invalid(
+            Code::UnsupportedKind,
+            "kind",
+            &vm.kind,
+            "kind must be VirtualMachine",
+        ));
+    }
+    version::check(&mut cx);
+    hostname::check(&mut cx);
+    network::check(&mut cx);
+    bootstrap::check(&mut cx);
+    stricter::check(&mut cx);
+    cx.out
+}
+
+/// `a,b,c` — how vm-operator prints a list value inside `Invalid value: "..."`.
+pub(crate) fn joined(items: &[String]) -> String {
+    items.join(",")
+}
+
+/// `spec.network.interfaces[i]`.
+pub(crate) fn iface_path(i: usize) -> String {
+    format!("spec.network.interfaces[{i}]")
+}
+
+/// The CRD's pattern error text (apiserver OpenAPI validation).
+pub(crate) fn pattern_detail(path: &str, pattern: &str) -> String {
+    format!("{path} in body should match '{pattern}'")
+}
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    use super::*;
+    use crate::source::{de, yaml};
+
+    pub fn vm(yaml_text: &str) -> VirtualMachine {
+        let docs = yaml::parse_documents(yaml_text, &yaml::Limits::default()).unwrap();
+        let sink = de::Sink::default();
+        let vm: VirtualMachine = de::from_node(&docs[0].root, &sink).unwrap();
+        assert!(
+            sink.diagnostics.borrow().is_empty(),
+            "{:?}",
+            sink.diagnostics
+        );
+        vm
+    }
+
+    pub fn run(yaml_text: &str) -> Vec<String> {
+        let vm = vm(yaml_text);
+        let v = ApiVersion::parse(&vm.api_version).unwrap_or(ApiVersion::V1alpha6);
+        validate(&vm, v, &[], &ValidateOptions::default())
+            .iter()
+            .map(|d| format!("{} {}", d.code, d.webhook_text()))
+            .collect()
+    }
+
+    pub const HEAD: &str = "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata: {name: my-vm, namespace: ns}\n";
+}
