@@ -1,1 +1,488 @@
-fn main() {}
+//! `guestnet`: validate, render and explain VM Operator VirtualMachine network specs.
+
+use guestnet_cli::{EXAMPLE, inputs, output, report, schema};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use guestnet_core::batch::{Origin, cross_check};
+use guestnet_core::pipeline::{self, CompileOptions, Doc, Input, Unit};
+use guestnet_core::render::{self, GatewayStyle, Target};
+use guestnet_core::validate::NetworkProvider;
+use guestnet_core::{Diagnostic, Severity, diagnostic, explain};
+use rayon::prelude::*;
+use report::Format;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "guestnet",
+    version,
+    about = "Compile VM Operator network specs into every guest configuration artifact, and check them first"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Check manifests; exit 1 on errors (or warnings with --strict).
+    Validate(CheckArgs),
+    /// Render artifacts for one or all targets.
+    Render(RenderArgs),
+    /// Show the resolved configuration and where every value came from.
+    Explain(ExplainArgs),
+    /// Print the JSON Schema of an input kind.
+    Schema {
+        #[arg(value_enum, default_value = "virtualmachine")]
+        kind: schema::Kind,
+    },
+    /// Print the embedded example VirtualMachine.
+    Example,
+}
+
+#[derive(clap::Args, Debug)]
+struct CommonArgs {
+    /// Files, directories (walked for .yaml/.yml/.json) or - for stdin.
+    #[arg(required = true)]
+    paths: Vec<String>,
+    /// Your cluster's network provider: turns provider-dependent warnings into the webhook's errors.
+    #[arg(long, value_enum)]
+    provider: Option<ProviderArg>,
+    /// Also report informational findings.
+    #[arg(long)]
+    info: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct CheckArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Warnings fail too.
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct RenderArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[arg(long, value_enum)]
+    target: TargetArg,
+    /// Write one folder per VM (<dir>/<namespace>/<name>/); required for several VMs or targets.
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+    /// `routes` (netplan's recommendation) or `gateway4` (vm-operator's deprecated keys).
+    #[arg(long, value_enum, default_value = "routes")]
+    netplan_gateway_style: GatewayStyleArg,
+    /// Format of the diagnostics printed on stderr.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+}
+
+#[derive(clap::Args, Debug)]
+struct ExplainArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[arg(long, value_enum, default_value = "text")]
+    format: ExplainFormat,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ExplainFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ProviderArg {
+    Vds,
+    Nsxt,
+    Vpc,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
+enum TargetArg {
+    Netplan,
+    CloudInit,
+    Status,
+    All,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum GatewayStyleArg {
+    Routes,
+    Gateway4,
+}
+
+/// Exit statuses scripts rely on.
+const EXIT_CLEAN: u8 = 0;
+const EXIT_FINDINGS: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                EXIT_USAGE
+            } else {
+                EXIT_CLEAN
+            });
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(msg) => {
+            eprintln!("guestnet: {msg}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, String> {
+    match cli.cmd {
+        Cmd::Validate(a) => validate(a),
+        Cmd::Render(a) => render_cmd(a),
+        Cmd::Explain(a) => explain_cmd(a),
+        Cmd::Schema { kind } => {
+            print(&schema::schema_text(kind))?;
+            Ok(EXIT_CLEAN)
+        }
+        Cmd::Example => {
+            print(EXAMPLE)?;
+            Ok(EXIT_CLEAN)
+        }
+    }
+}
+
+fn print(s: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(s.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| format!("cannot write to stdout: {e}"))
+}
+
+fn options(c: &CommonArgs) -> CompileOptions {
+    let mut o = CompileOptions::default();
+    o.validate.provider = c.provider.map(|p| match p {
+        ProviderArg::Vds => NetworkProvider::Vds,
+        ProviderArg::Nsxt => NetworkProvider::Nsxt,
+        ProviderArg::Vpc => NetworkProvider::Vpc,
+    });
+    o
+}
+
+/// Everything a command needs about its inputs.
+struct Batch {
+    sources: Vec<inputs::Source>,
+    /// Per file: units (one per VirtualMachine or unreadable document) with diagnostics.
+    files: Vec<Vec<Unit>>,
+    /// File-level and catalog diagnostics.
+    other: Vec<Diagnostic>,
+}
+
+impl Batch {
+    fn units(&self) -> impl Iterator<Item = (&str, &Unit)> {
+        self.sources
+            .iter()
+            .zip(&self.files)
+            .flat_map(|(s, us)| us.iter().map(move |u| (s.name.as_str(), u)))
+    }
+
+    /// Every diagnostic with its file name, sorted by file then position.
+    fn diagnostics(&self, info: bool) -> Vec<Diagnostic> {
+        let mut all: Vec<Diagnostic> = self.other.clone();
+        for (file, u) in self.units() {
+            all.extend(u.diagnostics.iter().cloned().map(|mut d| {
+                d.file = Some(file.to_string());
+                d
+            }));
+        }
+        if !info {
+            all.retain(|d| d.severity != Severity::Info);
+        }
+        let order: Vec<&str> = self.sources.iter().map(|s| s.name.as_str()).collect();
+        all.sort_by_key(|d| {
+            order
+                .iter()
+                .position(|n| Some(*n) == d.file.as_deref())
+                .unwrap_or(usize::MAX)
+        });
+        // Stable sort keeps file order; sort within a file by position.
+        let mut out = Vec::with_capacity(all.len());
+        for chunk in all.chunk_by(|a, b| a.file == b.file) {
+            let mut c = chunk.to_vec();
+            diagnostic::sort(&mut c);
+            out.extend(c);
+        }
+        out
+    }
+}
+
+fn load_batch(common: &CommonArgs, opts: &CompileOptions) -> Result<Batch, String> {
+    let files = inputs::expand(&common.paths).map_err(|e| e.to_string())?;
+    if files.is_empty() {
+        return Err("no .yaml, .yml or .json files found".into());
+    }
+    let sources: Vec<inputs::Source> = files
+        .par_iter()
+        .map(|f| inputs::read(f))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let loaded: Vec<Result<Vec<Doc>, Diagnostic>> = sources
+        .par_iter()
+        .map(|s| pipeline::load(&s.text, &opts.limits))
+        .collect();
+    let catalogs = pipeline::catalogs(loaded.iter().filter_map(|r| r.as_ref().ok()).flatten());
+    let mut other = Vec::new();
+    let mut files: Vec<Vec<Unit>> = Vec::with_capacity(sources.len());
+    for (src, r) in sources.iter().zip(&loaded) {
+        match r {
+            Err(e) => {
+                let mut e = e.clone();
+                e.file = Some(src.name.clone());
+                other.push(e);
+                files.push(Vec::new());
+            }
+            Ok(docs) => {
+                for d in docs {
+                    if matches!(d.input, Some(Input::Network(_))) {
+                        other.extend(d.diagnostics.iter().cloned().map(|mut x| {
+                            x.file = Some(src.name.clone());
+                            x
+                        }));
+                    }
+                }
+                let units: Vec<Unit> = docs
+                    .par_iter()
+                    .filter(|d| !matches!(d.input, Some(Input::Network(_))))
+                    .map(|d| pipeline::analyze(d, &catalogs, opts))
+                    .collect();
+                files.push(units);
+            }
+        }
+    }
+    // Cross-file checks over every VM that resolved.
+    let mut slots: Vec<(usize, usize)> = Vec::new();
+    let mut origins: Vec<Origin> = Vec::new();
+    for (fi, (src, units)) in sources.iter().zip(&files).enumerate() {
+        for (ui, u) in units.iter().enumerate() {
+            if u.resolved.is_some() {
+                slots.push((fi, ui));
+                origins.push(Origin {
+                    file: src.name.clone(),
+                    document: u.index,
+                });
+            }
+        }
+    }
+    let pairs: Vec<_> = slots
+        .iter()
+        .zip(&origins)
+        .filter_map(|(&(fi, ui), o)| files.get(fi)?.get(ui)?.resolved.as_ref().map(|r| (o, r)))
+        .collect();
+    let found = cross_check(&pairs);
+    for (vm, mut d) in found {
+        let Some(&(fi, ui)) = slots.get(vm) else {
+            continue;
+        };
+        if let Some(u) = files.get_mut(fi).and_then(|f| f.get_mut(ui)) {
+            u.locate(&mut d);
+            if d.severity == Severity::Error {
+                u.resolved = None;
+            }
+            u.diagnostics.push(d);
+        }
+    }
+    Ok(Batch {
+        sources,
+        files,
+        other,
+    })
+}
+
+fn color_for(stream_is_tty: bool) -> bool {
+    stream_is_tty && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn failing(diags: &[Diagnostic], strict: bool) -> bool {
+    diags
+        .iter()
+        .any(|d| d.severity == Severity::Error || (strict && d.severity == Severity::Warning))
+}
+
+fn sources_map(b: &Batch) -> report::Sources<'_> {
+    b.sources
+        .iter()
+        .map(|s| (s.name.as_str(), s.text.as_str()))
+        .collect()
+}
+
+fn validate(a: CheckArgs) -> Result<u8, String> {
+    let opts = options(&a.common);
+    let batch = load_batch(&a.common, &opts)?;
+    let diags = batch.diagnostics(a.common.info);
+    let text = report::render(
+        a.format,
+        &diags,
+        &sources_map(&batch),
+        color_for(std::io::stdout().is_terminal()),
+    );
+    print(&text)?;
+    Ok(if failing(&diags, a.strict) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
+}
+
+fn targets(t: TargetArg) -> Vec<Target> {
+    match t {
+        TargetArg::Netplan => vec![Target::Netplan],
+        TargetArg::CloudInit => vec![Target::CloudInit],
+        TargetArg::Status => vec![Target::Status],
+        TargetArg::All => Target::ALL.to_vec(),
+    }
+}
+
+fn render_cmd(a: RenderArgs) -> Result<u8, String> {
+    let mut opts = options(&a.common);
+    opts.render.gateway_style = match a.netplan_gateway_style {
+        GatewayStyleArg::Routes => GatewayStyle::Routes,
+        GatewayStyleArg::Gateway4 => GatewayStyle::Gateway4,
+    };
+    let batch = load_batch(&a.common, &opts)?;
+    let targets = targets(a.target);
+    let vms: Vec<(&str, &Unit)> = batch.units().filter(|(_, u)| u.vm.is_some()).collect();
+    if a.out_dir.is_none() && (vms.len() != 1 || targets.len() != 1) {
+        return Err(format!(
+            "{} VirtualMachine(s) and {} target(s): stdout takes one of each; use --out-dir DIR",
+            vms.len(),
+            targets.len()
+        ));
+    }
+    let mut diags = batch.diagnostics(a.common.info);
+    let rendered: Vec<(&str, &Unit, Vec<render::Rendered>)> = vms
+        .par_iter()
+        .map(|(file, u)| {
+            let out = match (&u.vm, &u.resolved) {
+                (Some(vm), Some(r)) => targets
+                    .iter()
+                    .map(|t| render::render(*t, vm, r, &opts.render))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            (*file, *u, out)
+        })
+        .collect();
+    let mut write_errors = Vec::new();
+    for (file, u, outs) in &rendered {
+        for r in outs {
+            for d in &r.diagnostics {
+                if a.common.info || d.severity != Severity::Info {
+                    let mut d = d.clone();
+                    u.locate(&mut d);
+                    d.file = Some(file.to_string());
+                    diags.push(d);
+                }
+            }
+        }
+        let Some(vm) = &u.vm else { continue };
+        if outs.is_empty() {
+            continue;
+        }
+        match &a.out_dir {
+            None => {
+                if let Some(art) = outs.first().and_then(|r| r.artifacts.first()) {
+                    print(&art.content)?;
+                }
+            }
+            Some(dir) => {
+                let ns = vm.metadata.namespace.as_deref().unwrap_or("default");
+                let (Some(ns), Some(name)) = (
+                    output::safe_component(ns),
+                    output::safe_component(vm.name()),
+                ) else {
+                    write_errors.push(format!(
+                        "{file}: metadata.name/namespace is not a DNS-1123 name; not writing"
+                    ));
+                    continue;
+                };
+                let folder = dir.join(ns).join(name);
+                for art in outs.iter().flat_map(|r| &r.artifacts) {
+                    if let Err(e) =
+                        output::write_atomic(&folder.join(&art.name), art.content.as_bytes())
+                    {
+                        write_errors.push(format!("{}: {e}", folder.join(&art.name).display()));
+                    }
+                }
+            }
+        }
+    }
+    let text = report::render(
+        a.format,
+        &diags,
+        &sources_map(&batch),
+        color_for(std::io::stderr().is_terminal()),
+    );
+    if !diags.is_empty() || a.format == Format::Json {
+        eprint!("{text}");
+    }
+    if !write_errors.is_empty() {
+        for e in &write_errors {
+            eprintln!("guestnet: {e}");
+        }
+        return Ok(EXIT_USAGE);
+    }
+    Ok(if failing(&diags, false) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
+}
+
+fn explain_cmd(a: ExplainArgs) -> Result<u8, String> {
+    let opts = options(&a.common);
+    let batch = load_batch(&a.common, &opts)?;
+    let diags = batch.diagnostics(a.common.info);
+    let mut out = String::new();
+    let mut json = Vec::new();
+    for (file, u) in batch.units() {
+        if let Some(r) = &u.resolved {
+            match a.format {
+                ExplainFormat::Text => {
+                    out.push_str(&format!("# {file} (document {})\n", u.index + 1));
+                    out.push_str(&explain::text(r));
+                    out.push('\n');
+                }
+                ExplainFormat::Json => json.push(serde_json::json!({
+                    "file": file, "document": u.index + 1, "resolved": explain::json(r)
+                })),
+            }
+        }
+    }
+    if let ExplainFormat::Json = a.format {
+        out = serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
+    }
+    print(&out)?;
+    if !diags.is_empty() {
+        eprint!(
+            "{}",
+            report::human(
+                &diags,
+                &sources_map(&batch),
+                color_for(std::io::stderr().is_terminal())
+            )
+        );
+    }
+    Ok(if failing(&diags, false) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
+}

@@ -199,7 +199,11 @@ impl Diagnostic {
 
     /// vm-operator's `field.Required` text.
     pub fn required(code: Code, path: impl Into<String>, detail: &str) -> Self {
-        Self::new(code, path, format!("Required value: {detail}"))
+        if detail.is_empty() {
+            Self::new(code, path, "Required value")
+        } else {
+            Self::new(code, path, format!("Required value: {detail}"))
+        }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {

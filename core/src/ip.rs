@@ -72,7 +72,7 @@ impl Cidr {
         }
     }
 
-    fn from_bits(&self, bits: u128) -> IpAddr {
+    fn with_bits(&self, bits: u128) -> IpAddr {
         if self.is_ipv4() {
             IpAddr::V4(Ipv4Addr::from(
                 u32::try_from(bits & 0xffff_ffff).unwrap_or(0),
@@ -84,7 +84,7 @@ impl Cidr {
 
     /// The network address (host bits cleared).
     pub fn network(&self) -> IpAddr {
-        self.from_bits(Self::bits(self.addr) & self.mask_bits())
+        self.with_bits(Self::bits(self.addr) & self.mask_bits())
     }
 
     /// True when the address has host bits set (`10.100.10.1/24` as a route destination).
@@ -104,7 +104,7 @@ impl Cidr {
         }
         let width = 32u32;
         let host = (1u128 << (width - u32::from(self.prefix))) - 1;
-        Some(self.from_bits((Self::bits(self.addr) & self.mask_bits()) | host))
+        Some(self.with_bits((Self::bits(self.addr) & self.mask_bits()) | host))
     }
 
     /// Dotted-quad subnet mask for IPv4 (`/24` -> `255.255.255.0`).

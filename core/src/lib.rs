@@ -5,6 +5,7 @@
 //! -> [`render`] (one module per target). Nothing here touches files, the network, the clock
 //! or the environment, so the same code runs in the CLI, in CI and in the browser (wasm32).
 
+pub mod batch;
 pub mod diagnostic;
 pub mod explain;
 pub mod ip;

@@ -98,6 +98,8 @@ fn locate(root: &Node, d: &mut Diagnostic) {
 #[derive(Debug, Clone)]
 pub struct Unit {
     pub index: usize,
+    /// The document tree, to place diagnostics found later (renderers, batch checks).
+    pub root: Option<Node>,
     pub vm: Option<VirtualMachine>,
     pub version: Option<ApiVersion>,
     pub resolved: Option<Resolved>,
@@ -105,6 +107,13 @@ pub struct Unit {
 }
 
 impl Unit {
+    /// Gives a diagnostic found after analysis (render, batch) its position in this document.
+    pub fn locate(&self, d: &mut Diagnostic) {
+        if let Some(root) = &self.root {
+            locate(root, d);
+        }
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics
             .iter()
@@ -141,6 +150,7 @@ pub fn analyze(doc: &Doc, catalogs: &[NetworkCatalog], opts: &CompileOptions) ->
     diagnostic::sort(&mut diagnostics);
     Unit {
         index: doc.index,
+        root: Some(doc.root.clone()),
         vm,
         version,
         resolved,
@@ -198,6 +208,7 @@ pub fn compile_str(
             Some(Input::VirtualMachine(..)) => out.units.push(analyze(d, &cats, opts)),
             None => out.units.push(Unit {
                 index: d.index,
+                root: Some(d.root.clone()),
                 vm: None,
                 version: None,
                 resolved: None,

@@ -407,10 +407,12 @@ pub fn resolve(vm: &VirtualMachine, version: ApiVersion, catalogs: &[NetworkCata
             .map(|c| c.ssh_authorized_keys.clone())
             .unwrap_or_default(),
         wait_on_network: ci.and_then(|c| {
-            (c.wait_on_network4.is_some() || c.wait_on_network6.is_some()).then(|| WaitOnNetwork {
-                ipv4: c.wait_on_network4,
-                ipv6: c.wait_on_network6,
-            })
+            (c.wait_on_network4.is_some() || c.wait_on_network6.is_some()).then_some(
+                WaitOnNetwork {
+                    ipv4: c.wait_on_network4,
+                    ipv6: c.wait_on_network6,
+                },
+            )
         }),
     }
 }

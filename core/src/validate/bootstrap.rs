@@ -47,6 +47,22 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
                 "cloudConfig and rawCloudConfig are mutually exclusive",
             ));
         }
+        if let Some(id) = &c.instance_id
+            && (id.is_empty()
+                || id
+                    .chars()
+                    .any(|ch| ch.is_whitespace() || ch.is_control() || ch == '/'))
+        {
+            cx.push(
+                Diagnostic::invalid(
+                    Code::CloudInit,
+                    "spec.bootstrap.cloudInit.instanceID",
+                    id,
+                    "instance ID must be a non-empty token without whitespace, control characters or '/'",
+                )
+                .with_help("cloud-init uses the instance ID as a directory name under /var/lib/cloud/instances"),
+            );
+        }
         if let Some(cc) = &c.cloud_config {
             check_runcmd(cx, cc.runcmd.as_ref());
             for (i, f) in cc.write_files.iter().enumerate() {
@@ -334,7 +350,7 @@ mod tests {
                 "GN132 spec.bootstrap.sysprep.sysprep.guiUnattended: Invalid value: \"guiUnattended\": autoLogon requires password selector to be set",
                 "GN132 spec.bootstrap.sysprep.sysprep.identification: Invalid value: \"identification\": spec.network.domainName and joinWorkgroup are mutually exclusive",
                 "GN132 spec.bootstrap.sysprep.sysprep.identification: Invalid value: \"identification\": spec.network.domainName requires domainAdmin and domainAdminPassword selector to be set",
-                "GN132 spec.bootstrap.sysprep.sysprep.userData: Required value: ",
+                "GN132 spec.bootstrap.sysprep.sysprep.userData: Required value",
             ]
         );
     }

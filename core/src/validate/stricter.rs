@@ -42,7 +42,7 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
     let mut seen_ip: BTreeMap<IpAddr, String> = BTreeMap::new();
     let mut seen_mac: BTreeMap<[u8; 6], String> = BTreeMap::new();
     let mut seen_dev: BTreeMap<String, String> = BTreeMap::new();
-    let mut defaults: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+    let mut defaults: [Vec<(String, IpAddr)>; 2] = [Vec::new(), Vec::new()];
     for (i, iface) in net.interfaces.iter().enumerate() {
         let p = iface_path(i);
         let nets = cidrs(iface);
@@ -119,7 +119,7 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
             if ip.is_ipv4() != (fam == 4) {
                 continue;
             }
-            defaults[usize::from(fam == 6)].push(format!("{p}.{path}"));
+            defaults[usize::from(fam == 6)].push((format!("{p}.{path}"), ip));
             let same: Vec<&Cidr> = nets
                 .iter()
                 .map(|(_, c)| c)
@@ -174,7 +174,7 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
             let via = parse_ip(&r.via);
             if r.to == "default" {
                 if let Some(v) = via {
-                    defaults[usize::from(!v.is_ipv4())].push(rp.clone());
+                    defaults[usize::from(!v.is_ipv4())].push((rp.clone(), v));
                 }
             } else if let Ok(to) = parse_cidr(&r.to) {
                 if to.has_host_bits() {
@@ -189,10 +189,10 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
                         ),
                     ));
                 }
-                if to.prefix == 0 {
-                    if let Some(v) = via {
-                        defaults[usize::from(!v.is_ipv4())].push(rp.clone());
-                    }
+                if to.prefix == 0
+                    && let Some(v) = via
+                {
+                    defaults[usize::from(!v.is_ipv4())].push((rp.clone(), v));
                 }
             }
             if let Some(v) = via {
@@ -219,9 +219,17 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
         check_catalog(cx, &p, iface, &nets);
     }
     for (fam, list) in [(4, &defaults[0]), (6, &defaults[1])] {
-        if list.len() > 1 {
-            cx.push(Diagnostic::new(Code::MultipleDefaultRoutes, list.get(1).cloned().unwrap_or_default(),
-                format!("more than one IPv{fam} default route ({}); the guest picks one arbitrarily", list.join(", ")))
+        // The same next hop declared twice (gateway4 plus `to: default`) is one route.
+        let mut distinct: Vec<&(String, IpAddr)> = Vec::new();
+        for d in list {
+            if !distinct.iter().any(|x| x.1 == d.1) {
+                distinct.push(d);
+            }
+        }
+        if distinct.len() > 1 {
+            let paths: Vec<&str> = distinct.iter().map(|d| d.0.as_str()).collect();
+            cx.push(Diagnostic::new(Code::MultipleDefaultRoutes, distinct.get(1).map(|d| d.0.clone()).unwrap_or_default(),
+                format!("more than one IPv{fam} default route ({}); the guest picks one arbitrarily", paths.join(", ")))
                 .with_help("keep one default gateway per family, or use gateway4: None on secondary interfaces"));
         }
     }

@@ -1,0 +1,10 @@
+//! Library half of the `guestnet` binary: input discovery, output formats, atomic writes and
+//! schema generation, exposed so integration tests and benches use exactly what the CLI uses.
+
+pub mod inputs;
+pub mod output;
+pub mod report;
+pub mod schema;
+
+/// The embedded example spec (`guestnet example`).
+pub const EXAMPLE: &str = include_str!("example.yaml");

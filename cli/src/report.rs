@@ -1,0 +1,230 @@
+//! Diagnostic output formats: human (snippets, colour on a TTY), json, sarif, github.
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use guestnet_core::{Code, Diagnostic, Severity};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+/// Source texts by file name, for snippets.
+pub type Sources<'a> = BTreeMap<&'a str, &'a str>;
+
+pub fn render(format: Format, diags: &[Diagnostic], sources: &Sources<'_>, color: bool) -> String {
+    match format {
+        Format::Human => human(diags, sources, color),
+        Format::Json => serde_json::to_string_pretty(diags).unwrap_or_else(|_| "[]".into()) + "\n",
+        Format::Sarif => serde_json::to_string_pretty(&sarif(diags)).unwrap_or_default() + "\n",
+        Format::Github => github(diags),
+    }
+}
+
+fn level(s: Severity) -> Level<'static> {
+    match s {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+        Severity::Info => Level::INFO,
+    }
+}
+
+/// Widens an empty span to the character at its start so the caret is visible.
+fn caret_range(text: &str, (start, end): (usize, usize)) -> std::ops::Range<usize> {
+    let start = start.min(text.len());
+    let end = end.clamp(start, text.len());
+    if end > start {
+        // Keep the caret on the first line of a multi-line value.
+        let line_end = text[start..end]
+            .find('\n')
+            .map(|i| start + i)
+            .unwrap_or(end);
+        return start..line_end.max(start + 1).min(text.len());
+    }
+    let next = text[start..]
+        .chars()
+        .next()
+        .map(char::len_utf8)
+        .unwrap_or(0);
+    start..start + next
+}
+
+pub fn human(diags: &[Diagnostic], sources: &Sources<'_>, color: bool) -> String {
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut out = String::new();
+    for d in diags {
+        let file = d.file.as_deref().unwrap_or("-");
+        let title = if d.path.is_empty() {
+            d.message.clone()
+        } else {
+            format!("{}: {}", d.path, d.message)
+        };
+        let mut group = Group::with_title(
+            level(d.severity)
+                .primary_title(title.clone())
+                .id(d.code.as_str()),
+        );
+        match (sources.get(file), d.byte_range) {
+            (Some(text), Some(range)) => {
+                let r = caret_range(text, range);
+                group = group.element(
+                    Snippet::source(*text)
+                        .path(file)
+                        .fold(true)
+                        .annotation(AnnotationKind::Primary.span(r)),
+                );
+            }
+            _ => {
+                let loc = match (d.line, d.column) {
+                    (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
+                    _ => file.to_string(),
+                };
+                group = group.element(Level::NOTE.message(format!("in {loc}")));
+            }
+        }
+        if let Some(h) = &d.help {
+            group = group.element(Level::HELP.message(h.clone()));
+        }
+        out.push_str(&renderer.render(&[group]));
+        out.push_str("\n\n");
+    }
+    out
+}
+
+fn sarif(diags: &[Diagnostic]) -> Value {
+    let rules: Vec<Value> = Code::ALL
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.as_str(),
+                "shortDescription": {"text": c.title()},
+                "defaultConfiguration": {"level": sarif_level(c.default_severity())},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = diags
+        .iter()
+        .map(|d| {
+            let mut region = serde_json::Map::new();
+            for (k, v) in [
+                ("startLine", d.line),
+                ("startColumn", d.column),
+                ("endLine", d.end_line),
+                ("endColumn", d.end_column),
+            ] {
+                if let Some(v) = v {
+                    region.insert(k.into(), json!(v));
+                }
+            }
+            let text = match &d.help {
+                Some(h) => format!("{}\nhelp: {h}", d.webhook_text()),
+                None => d.webhook_text(),
+            };
+            json!({
+                "ruleId": d.code.as_str(),
+                "level": sarif_level(d.severity),
+                "message": {"text": text},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": d.file.as_deref().unwrap_or("-")},
+                    "region": region,
+                }}],
+                "properties": {"path": d.path},
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "guestnet",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// GitHub workflow command escaping (data and property values differ).
+fn gh_escape(s: &str, property: bool) -> String {
+    let mut o = s
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    if property {
+        o = o.replace(':', "%3A").replace(',', "%2C");
+    }
+    o
+}
+
+fn github(diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let cmd = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        let mut props = vec![format!(
+            "file={}",
+            gh_escape(d.file.as_deref().unwrap_or("-"), true)
+        )];
+        for (k, v) in [
+            ("line", d.line),
+            ("col", d.column),
+            ("endLine", d.end_line),
+            ("endColumn", d.end_column),
+        ] {
+            if let Some(v) = v {
+                props.push(format!("{k}={v}"));
+            }
+        }
+        props.push(format!("title={}", gh_escape(d.code.as_str(), true)));
+        let mut msg = d.webhook_text();
+        if let Some(h) = &d.help {
+            msg.push_str(&format!("\nhelp: {h}"));
+        }
+        out.push_str(&format!(
+            "::{cmd} {}::{}\n",
+            props.join(","),
+            gh_escape(&msg, false)
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_escapes_structure() {
+        let mut d = Diagnostic::new(Code::HostName, "spec.network.hostName", "bad\nvalue, 100%");
+        d.file = Some("a,b:c.yaml".into());
+        d.line = Some(3);
+        let s = github(&[d]);
+        assert_eq!(s.lines().count(), 1);
+        assert!(
+            s.starts_with("::error file=a%2Cb%3Ac.yaml,line=3,title=GN120::"),
+            "{s}"
+        );
+        assert!(s.contains("bad%0Avalue, 100%25"));
+    }
+}
