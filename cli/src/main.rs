@@ -38,8 +38,37 @@ enum Cmd {
         #[arg(value_enum, default_value = "virtualmachine")]
         kind: schema::Kind,
     },
+    /// Read a guest artifact back into a VirtualMachine.
+    Convert(ConvertArgs),
     /// Print the embedded example VirtualMachine.
     Example,
+}
+
+#[derive(clap::Args, Debug)]
+struct ConvertArgs {
+    /// Format of the input.
+    #[arg(long, value_parser = convert_formats())]
+    from: String,
+    /// Output format of the VirtualMachine.
+    #[arg(long, value_enum, default_value = "yaml")]
+    to: ConvertTo,
+    /// metadata.name for the VirtualMachine when the input carries none.
+    #[arg(long, default_value = "converted")]
+    name: String,
+    /// Input file, or - for stdin.
+    path: String,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ConvertTo {
+    Yaml,
+    Json,
+}
+
+fn convert_formats() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        guestnet_core::parse::Format::ALL.iter().map(|f| f.as_str()),
+    )
 }
 
 #[derive(clap::Args, Debug)]
@@ -153,6 +182,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             print(&schema::schema_text(kind))?;
             Ok(EXIT_CLEAN)
         }
+        Cmd::Convert(a) => convert_cmd(a),
         Cmd::Example => {
             print(EXAMPLE)?;
             Ok(EXIT_CLEAN)
@@ -485,4 +515,54 @@ fn explain_cmd(a: ExplainArgs) -> Result<u8, String> {
     } else {
         EXIT_CLEAN
     })
+}
+
+fn convert_cmd(a: ConvertArgs) -> Result<u8, String> {
+    use guestnet_core::parse;
+    let format =
+        parse::Format::parse_name(&a.from).ok_or_else(|| format!("unknown format {}", a.from))?;
+    let src = inputs::read(&a.path).map_err(|e| e.to_string())?;
+    let mut parsed = parse::parse(format, &src.text, &a.name);
+    for d in &mut parsed.diagnostics {
+        d.file = Some(src.name.clone());
+    }
+    let sources: report::Sources<'_> = [(src.name.as_str(), src.text.as_str())]
+        .into_iter()
+        .collect();
+    if !parsed.diagnostics.is_empty() {
+        eprint!(
+            "{}",
+            report::human(
+                &parsed.diagnostics,
+                &sources,
+                color_for(std::io::stderr().is_terminal())
+            )
+        );
+    }
+    if failing(&parsed.diagnostics, false) {
+        return Ok(EXIT_FINDINGS);
+    }
+    let out = match a.to {
+        ConvertTo::Yaml => parsed
+            .vms
+            .iter()
+            .map(parse::to_yaml)
+            .collect::<Vec<_>>()
+            .join("---\n"),
+        ConvertTo::Json => {
+            let v: Vec<_> = parsed
+                .vms
+                .iter()
+                .map(|vm| serde_json::to_value(vm).unwrap_or_default())
+                .collect();
+            let one = if v.len() == 1 {
+                v.into_iter().next().unwrap_or_default()
+            } else {
+                serde_json::Value::Array(v)
+            };
+            serde_json::to_string_pretty(&one).unwrap_or_default() + "\n"
+        }
+    };
+    print(&out)?;
+    Ok(EXIT_CLEAN)
 }

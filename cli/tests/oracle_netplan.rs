@@ -31,7 +31,11 @@ fn netplan_generate(yaml: &str) -> Result<Vec<String>, String> {
         return Err(stderr);
     }
     let mut files: Vec<String> = std::fs::read_dir(dir.path().join("run/systemd/network"))
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     files.sort();
     Ok(files)
@@ -60,13 +64,19 @@ fn golden_netplan_passes_netplan_generate() {
                             failures.push(format!("{}: {networks} .network files for {expected} interfaces: {files:?}", case.display()));
                         }
                     }
-                    Err(e) => failures.push(format!("{} ({style:?}):\n{e}\n{yaml}", case.display())),
+                    Err(e) => {
+                        failures.push(format!("{} ({style:?}):\n{e}\n{yaml}", case.display()))
+                    }
                 }
                 checked += 1;
             }
         }
     }
-    assert!(failures.is_empty(), "netplan rejected:\n{}", failures.join("\n---\n"));
+    assert!(
+        failures.is_empty(),
+        "netplan rejected:\n{}",
+        failures.join("\n---\n")
+    );
     assert!(checked >= 40, "only {checked} netplan documents checked");
     eprintln!("netplan generate accepted {checked} rendered documents");
 }

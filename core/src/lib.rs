@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod explain;
 pub mod ip;
 pub mod model;
+pub mod parse;
 pub mod pipeline;
 pub mod render;
 pub mod resolve;

@@ -36,24 +36,6 @@ pub fn metadata(r: &Resolved, opts: &RenderOptions, diags: &mut Vec<Diagnostic>)
     to_string(&map(m))
 }
 
-fn json_to_yaml(v: &Value) -> Yaml {
-    match v {
-        Value::Null => s(""),
-        Value::Bool(b) => Yaml::Bool(*b),
-        Value::Number(n) => n
-            .as_i64()
-            .map(Yaml::Int)
-            .unwrap_or_else(|| s(n.to_string())),
-        Value::String(x) => s(x.clone()),
-        Value::Array(a) => Yaml::Seq(a.iter().map(json_to_yaml).collect()),
-        Value::Object(o) => Yaml::Map(
-            o.iter()
-                .map(|(k, v)| (k.clone(), json_to_yaml(v)))
-                .collect(),
-        ),
-    }
-}
-
 /// Inline cloud-config -> user-data. Secret references are left to the submitter and said so.
 pub fn user_data(cc: &CloudConfig, diags: &mut Vec<Diagnostic>) -> String {
     let base = "spec.bootstrap.cloudInit.cloudConfig";
@@ -76,7 +58,7 @@ pub fn user_data(cc: &CloudConfig, diags: &mut Vec<Diagnostic>) -> String {
         top.push(("ssh_pwauth", Yaml::Bool(p)));
     }
     if let Some(r) = &cc.runcmd {
-        top.push(("runcmd", json_to_yaml(r)));
+        top.push(("runcmd", super::yaml_out::from_json_ordered(r)));
     }
     let mut users: Vec<Yaml> = Vec::new();
     if cc.default_user_enabled == Some(true) {

@@ -33,6 +33,26 @@ pub fn strs<I: IntoIterator<Item = S>, S: Into<String>>(v: I) -> Yaml {
     Yaml::Seq(v.into_iter().map(|x| Yaml::Str(x.into())).collect())
 }
 
+/// JSON -> [`Yaml`], keeping the object's key order (serde's field order for our types).
+pub fn from_json_ordered(v: &serde_json::Value) -> Yaml {
+    use serde_json::Value;
+    match v {
+        Value::Null => Yaml::Str(String::new()),
+        Value::Bool(b) => Yaml::Bool(*b),
+        Value::Number(n) => n
+            .as_i64()
+            .map(Yaml::Int)
+            .unwrap_or_else(|| Yaml::Str(n.to_string())),
+        Value::String(x) => Yaml::Str(x.clone()),
+        Value::Array(a) => Yaml::Seq(a.iter().map(from_json_ordered).collect()),
+        Value::Object(o) => Yaml::Map(
+            o.iter()
+                .map(|(k, v)| (k.clone(), from_json_ordered(v)))
+                .collect(),
+        ),
+    }
+}
+
 const YAML11_WORDS: &[&str] = &[
     "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
     "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL", "~",
