@@ -5,8 +5,10 @@ use guestnet_cli::{EXAMPLE, inputs, output, report, schema};
 use clap::{Parser, Subcommand, ValueEnum};
 use guestnet_core::batch::{Origin, cross_check};
 use guestnet_core::pipeline::{self, CompileOptions, Doc, Input, Unit};
+use guestnet_core::render::gosc::EnvelopeKind;
 use guestnet_core::render::{self, GatewayStyle, Target};
 use guestnet_core::validate::NetworkProvider;
+use guestnet_core::vim25::VimVersion;
 use guestnet_core::{Diagnostic, Severity, diagnostic, explain};
 use rayon::prelude::*;
 use report::Format;
@@ -107,9 +109,28 @@ struct RenderArgs {
     /// `routes` (netplan's recommendation) or `gateway4` (vm-operator's deprecated keys).
     #[arg(long, value_enum, default_value = "routes")]
     netplan_gateway_style: GatewayStyleArg,
+    /// gosc: wrap the CustomizationSpec in the SOAP body of CustomizeVM_Task,
+    /// CustomizeGuest_Task or CreateCustomizationSpec (default: a bare spec).
+    #[arg(long, value_enum)]
+    gosc_envelope: Option<GoscEnvelopeArg>,
+    /// gosc: the vCenter's API version (e.g. 7.0.3); newer elements are left out with a warning.
+    #[arg(long, value_parser = parse_api_version, default_value = "9.1.0.0")]
+    api_version: VimVersion,
     /// Format of the diagnostics printed on stderr.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum GoscEnvelopeArg {
+    CustomizeVm,
+    CustomizeGuest,
+    CreateSpec,
+}
+
+fn parse_api_version(s: &str) -> Result<VimVersion, String> {
+    VimVersion::parse(s)
+        .ok_or_else(|| format!("{s:?} is not a vSphere API version like 7.0.3 or 8.0.3.0"))
 }
 
 #[derive(clap::Args, Debug)]
@@ -138,6 +159,7 @@ enum TargetArg {
     Netplan,
     CloudInit,
     Status,
+    Gosc,
     All,
 }
 
@@ -376,6 +398,7 @@ fn targets(t: TargetArg) -> Vec<Target> {
         TargetArg::Netplan => vec![Target::Netplan],
         TargetArg::CloudInit => vec![Target::CloudInit],
         TargetArg::Status => vec![Target::Status],
+        TargetArg::Gosc => vec![Target::Gosc],
         TargetArg::All => Target::ALL.to_vec(),
     }
 }
@@ -385,6 +408,13 @@ fn render_cmd(a: RenderArgs) -> Result<u8, String> {
     opts.render.gateway_style = match a.netplan_gateway_style {
         GatewayStyleArg::Routes => GatewayStyle::Routes,
         GatewayStyleArg::Gateway4 => GatewayStyle::Gateway4,
+    };
+    opts.render.gosc.api_version = a.api_version;
+    opts.render.gosc.envelope = match a.gosc_envelope {
+        None => EnvelopeKind::None,
+        Some(GoscEnvelopeArg::CustomizeVm) => EnvelopeKind::CustomizeVm,
+        Some(GoscEnvelopeArg::CustomizeGuest) => EnvelopeKind::CustomizeGuest,
+        Some(GoscEnvelopeArg::CreateSpec) => EnvelopeKind::CreateSpec,
     };
     let batch = load_batch(&a.common, &opts)?;
     let targets = targets(a.target);

@@ -5,8 +5,10 @@
 
 use guestnet_core::explain;
 use guestnet_core::pipeline::{CompileOptions, compile_str};
+use guestnet_core::render::gosc::EnvelopeKind;
 use guestnet_core::render::{self, GatewayStyle, Target};
 use guestnet_core::validate::NetworkProvider;
+use guestnet_core::vim25::VimVersion;
 use std::path::Path;
 
 fn options(case: &Path) -> CompileOptions {
@@ -17,6 +19,15 @@ fn options(case: &Path) -> CompileOptions {
                 "gatewayStyle: gateway4" => o.render.gateway_style = GatewayStyle::Gateway4,
                 "provider: vpc" => o.validate.provider = Some(NetworkProvider::Vpc),
                 "provider: vds" => o.validate.provider = Some(NetworkProvider::Vds),
+                "goscEnvelope: customize-vm" => o.render.gosc.envelope = EnvelopeKind::CustomizeVm,
+                "goscEnvelope: customize-guest" => {
+                    o.render.gosc.envelope = EnvelopeKind::CustomizeGuest
+                }
+                "goscEnvelope: create-spec" => o.render.gosc.envelope = EnvelopeKind::CreateSpec,
+                l if l.starts_with("apiVersion: ") => {
+                    o.render.gosc.api_version =
+                        VimVersion::parse(&l["apiVersion: ".len()..]).expect("api version")
+                }
                 "" => {}
                 other => panic!("unknown option line {other:?} in {}", case.display()),
             }

@@ -110,7 +110,11 @@ codes! {
     NoAddressing = "GN214", Info, "interface without DHCP or static addresses";
     GatewayIsAddress = "GN215", Error, "gateway equals the interface's own address";
     UnknownNetwork = "GN216", Warning, "interface refers to a network the catalog does not describe";
+    XmlCharacter = "GN220", Error, "a value contains a character XML 1.0 cannot carry";
+    XmlInput = "GN221", Error, "XML input is not well-formed or not a vim25 CustomizationSpec";
     LossyTranslation = "GN301", Warning, "the target cannot express this value";
+    ApiVersionDropped = "GN310", Warning, "the requested vSphere API version has no element for this value";
+    GoscLimit = "GN311", Error, "a value exceeds what a vim25 CustomizationSpec can carry";
     TargetUnused = "GN401", Info, "the VM's bootstrap provider does not read this artifact";
 }
 

@@ -3,6 +3,7 @@
 //! diagnostics explaining why it cannot — never a partial artifact.
 
 pub mod cloudinit;
+pub mod gosc;
 pub mod netplan;
 pub mod status;
 pub mod yaml_out;
@@ -18,16 +19,23 @@ pub enum Target {
     Netplan,
     CloudInit,
     Status,
+    Gosc,
 }
 
 impl Target {
-    pub const ALL: &'static [Target] = &[Target::Netplan, Target::CloudInit, Target::Status];
+    pub const ALL: &'static [Target] = &[
+        Target::Netplan,
+        Target::CloudInit,
+        Target::Status,
+        Target::Gosc,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Target::Netplan => "netplan",
             Target::CloudInit => "cloud-init",
             Target::Status => "status",
+            Target::Gosc => "gosc",
         }
     }
 
@@ -36,10 +44,11 @@ impl Target {
     }
 
     /// Whether the VM's bootstrap provider makes the guest read this artifact.
-    fn used_by(self, p: Provider) -> bool {
+    fn used_by(self, vm: &VirtualMachine, p: Provider) -> bool {
         match self {
             Target::Netplan | Target::CloudInit => p == Provider::CloudInit,
             Target::Status => true,
+            Target::Gosc => gosc::used_by(vm, p),
         }
     }
 }
@@ -58,6 +67,7 @@ pub enum GatewayStyle {
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
     pub gateway_style: GatewayStyle,
+    pub gosc: gosc::GoscOptions,
 }
 
 /// One output file.
@@ -79,9 +89,10 @@ pub fn render(target: Target, vm: &VirtualMachine, r: &Resolved, opts: &RenderOp
         Target::Netplan => netplan::render(r, opts),
         Target::CloudInit => cloudinit::render(vm, r, opts),
         Target::Status => status::render(r),
+        Target::Gosc => gosc::render(vm, r, opts),
     };
-    if !target.used_by(r.provider) {
-        out.diagnostics.push(Diagnostic::new(
+    if !target.used_by(vm, r.provider) {
+        let mut d = Diagnostic::new(
             Code::TargetUnused,
             "spec.bootstrap",
             format!(
@@ -89,7 +100,14 @@ pub fn render(target: Target, vm: &VirtualMachine, r: &Resolved, opts: &RenderOp
                 target.as_str(),
                 r.provider
             ),
-        ));
+        );
+        if target == Target::Gosc && r.provider == Provider::CloudInit {
+            d = d.with_help(format!(
+                "vm-operator sends CustomizationCloudinitPrep only with the annotation {}: cloudinitprep",
+                gosc::CLOUDINIT_TYPE_ANNOTATION
+            ));
+        }
+        out.diagnostics.push(d);
     }
     out
 }

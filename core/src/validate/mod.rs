@@ -7,6 +7,7 @@ mod hostname;
 mod network;
 mod stricter;
 mod version;
+mod xmlchars;
 
 pub use hostname::{is_valid_domain_name, is_valid_host_name};
 
@@ -78,6 +79,7 @@ pub fn validate(
     network::check(&mut cx);
     bootstrap::check(&mut cx);
     stricter::check(&mut cx);
+    xmlchars::check_all(&mut cx);
     cx.out
 }
 
