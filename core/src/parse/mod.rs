@@ -3,6 +3,7 @@
 //! is tolerant of what real files contain and strict about what would change meaning; it
 //! returns diagnostics with positions in *its* input.
 
+pub mod gosc;
 pub mod netplan;
 
 use crate::diagnostic::Diagnostic;
@@ -13,14 +14,16 @@ use crate::render::yaml_out;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Netplan,
+    Gosc,
 }
 
 impl Format {
-    pub const ALL: &'static [Format] = &[Format::Netplan];
+    pub const ALL: &'static [Format] = &[Format::Netplan, Format::Gosc];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Netplan => "netplan",
+            Format::Gosc => "gosc",
         }
     }
 
@@ -41,6 +44,7 @@ pub struct Parsed {
 pub fn parse(format: Format, text: &str, name: &str) -> Parsed {
     match format {
         Format::Netplan => netplan::parse(text, name),
+        Format::Gosc => gosc::parse(text, name),
     }
 }
 

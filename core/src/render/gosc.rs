@@ -454,6 +454,17 @@ fn sysprep(cx: &mut Ctx<'_>, sp: &crate::model::Sysprep) -> Sysprep {
             out.identification.domain_ou = Some(ou);
         }
     }
+    if sp.identification.is_none()
+        && let Some(d) = &r.domain_name
+    {
+        cx.lossy(
+            "spec.network.domainName".into(),
+            format!(
+                "Sysprep joins a domain only through identification; without spec.bootstrap.sysprep.sysprep.identification the gosc target does not carry domain {}",
+                d.value
+            ),
+        );
+    }
     if let Some(l) = &sp.license_file_print_data {
         out.license_file_print_data = Some(LicenseFilePrintData {
             auto_mode: l.auto_mode.clone(),

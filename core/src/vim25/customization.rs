@@ -1610,4 +1610,212 @@ mod tests {
         };
         assert_eq!(l.host_name, Name::Fixed("h".into()));
     }
+
+    mod prop {
+        use super::super::*;
+        use proptest::option;
+        use proptest::prelude::*;
+
+        /// Any text XML 1.0 can carry, biased towards markup and whitespace that a careless
+        /// writer would get wrong.
+        fn text() -> impl Strategy<Value = String> {
+            proptest::string::string_regex(
+                "([<>&'\"\\]|]]>|\\r|\r\n|\t|\n| |[a-z0-9]|é|€|😀|\u{85}|\u{7f}|\u{fffd}|\u{e000}){0,12}",
+            )
+            .expect("valid regex")
+        }
+
+        fn name() -> impl Strategy<Value = Name> {
+            prop_oneof![
+                text().prop_map(Name::Fixed),
+                Just(Name::VirtualMachine),
+                text().prop_map(Name::Prefix),
+                Just(Name::Unknown),
+                option::of(text()).prop_map(Name::Custom),
+            ]
+        }
+
+        fn password() -> impl Strategy<Value = Option<Password>> {
+            option::of(
+                (text(), any::<bool>())
+                    .prop_map(|(value, plain_text)| Password { value, plain_text }),
+            )
+        }
+
+        fn identity() -> impl Strategy<Value = Identity> {
+            let linux = (
+                name(),
+                text(),
+                option::of(text()),
+                option::of(any::<bool>()),
+                option::of(text()),
+                option::of(any::<bool>()),
+                password(),
+            )
+                .prop_map(
+                    |(host_name, domain, time_zone, hw, script, reset, password)| {
+                        Identity::LinuxPrep(LinuxPrep {
+                            host_name,
+                            domain,
+                            time_zone,
+                            hw_clock_utc: hw,
+                            script_text: script,
+                            reset_password: reset,
+                            password,
+                            ..LinuxPrep::default()
+                        })
+                    },
+                );
+            let sysprep = (
+                (password(), any::<i32>(), any::<bool>(), any::<i32>()),
+                (text(), text(), name(), text()),
+                proptest::collection::vec(text(), 0..3),
+                (
+                    option::of(text()),
+                    option::of(text()),
+                    option::of(text()),
+                    password(),
+                ),
+                option::of((
+                    prop_oneof![Just("perSeat"), Just("perServer")],
+                    option::of(any::<i32>()),
+                )),
+            )
+                .prop_map(|(g, u, run, id, lic)| {
+                    Identity::Sysprep(Box::new(Sysprep {
+                        gui_unattended: GuiUnattended {
+                            password: g.0,
+                            time_zone: g.1,
+                            auto_logon: g.2,
+                            auto_logon_count: g.3,
+                        },
+                        user_data: UserData {
+                            full_name: u.0,
+                            org_name: u.1,
+                            computer_name: u.2,
+                            product_id: u.3,
+                        },
+                        gui_run_once: run,
+                        identification: Identification {
+                            join_workgroup: id.0,
+                            join_domain: id.1,
+                            domain_admin: id.2,
+                            domain_admin_password: id.3,
+                            domain_ou: None,
+                        },
+                        license_file_print_data: lic.map(|(m, n)| LicenseFilePrintData {
+                            auto_mode: m.to_string(),
+                            auto_users: n,
+                        }),
+                        ..Sysprep::default()
+                    }))
+                });
+            prop_oneof![
+                linux,
+                sysprep,
+                text().prop_map(Identity::SysprepText),
+                (text(), option::of(text())).prop_map(|(metadata, userdata)| {
+                    Identity::CloudinitPrep { metadata, userdata }
+                }),
+            ]
+        }
+
+        fn adapter() -> impl Strategy<Value = IpSettings> {
+            let ip = prop_oneof![
+                text().prop_map(IpGenerator::Fixed),
+                Just(IpGenerator::Dhcp),
+                Just(IpGenerator::Unknown),
+                option::of(text()).prop_map(IpGenerator::Custom),
+                Just(IpGenerator::DisableIpV4),
+            ];
+            let ip6 = prop_oneof![
+                (text(), any::<i32>())
+                    .prop_map(|(address, prefix)| Ipv6Generator::Fixed { address, prefix }),
+                Just(Ipv6Generator::Dhcp),
+                Just(Ipv6Generator::Auto),
+                Just(Ipv6Generator::Stateless),
+                option::of(text()).prop_map(Ipv6Generator::Custom),
+            ];
+            (
+                ip,
+                option::of(text()),
+                proptest::collection::vec(text(), 0..3),
+                option::of((
+                    proptest::collection::vec(ip6, 1..3),
+                    proptest::collection::vec(text(), 0..2),
+                )),
+                proptest::collection::vec(text(), 0..3),
+                option::of(text()),
+                option::of(prop_oneof![
+                    Just("enableNetBIOS".to_string()),
+                    Just("disableNetBIOS".to_string())
+                ]),
+            )
+                .prop_map(|(ip, mask, gw, v6, dns, dom, nb)| IpSettings {
+                    ip,
+                    subnet_mask: mask,
+                    gateway: gw,
+                    ip_v6_spec: v6.map(|(ip, gateway)| Ipv6Spec { ip, gateway }),
+                    dns_server_list: dns,
+                    dns_domain: dom,
+                    net_bios: nb,
+                    ..IpSettings::default()
+                })
+        }
+
+        fn spec() -> impl Strategy<Value = CustomizationSpec> {
+            (
+                option::of(prop_oneof![
+                    Just(Options::Linux),
+                    (any::<bool>(), any::<bool>()).prop_map(|(a, b)| Options::Win {
+                        change_sid: a,
+                        delete_accounts: b,
+                        reboot: Some("noreboot".into()),
+                    }),
+                ]),
+                identity(),
+                proptest::collection::vec(text(), 0..3),
+                proptest::collection::vec(text(), 0..3),
+                proptest::collection::vec((option::of(text()), adapter()), 0..4),
+                proptest::collection::vec(any::<i8>(), 0..3),
+            )
+                .prop_map(|(options, identity, sfx, srv, nics, key)| {
+                    CustomizationSpec {
+                        options,
+                        identity,
+                        global_ip_settings: GlobalIpSettings {
+                            dns_suffix_list: sfx,
+                            dns_server_list: srv,
+                        },
+                        nic_setting_map: nics
+                            .into_iter()
+                            .map(|(mac_address, adapter)| AdapterMapping {
+                                mac_address,
+                                adapter,
+                            })
+                            .collect(),
+                        encryption_key: key,
+                    }
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+            /// Whatever the values, the XML has the same structure and reads back equal, in
+            /// every envelope.
+            #[test]
+            fn xml_round_trips(s in spec(), env in 0..4u8) {
+                let env = match env {
+                    0 => Envelope::Bare,
+                    1 => Envelope::CustomizeVm { vm: "vm-<1>&".into() },
+                    2 => Envelope::CustomizeGuest { vm: "v".into(), username: "u\"".into(), password: "]]>".into() },
+                    _ => Envelope::CreateSpec { name: "a&b".into(), description: "<d>".into(), kind: "Linux".into() },
+                };
+                let x = to_xml(&s, &env).unwrap();
+                let d = from_xml(&x);
+                prop_assert!(d.diagnostics.is_empty(), "{:?}\n{}", d.diagnostics, x);
+                prop_assert_eq!(d.spec.unwrap(), s);
+            }
+        }
+    }
 }
