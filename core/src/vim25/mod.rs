@@ -37,12 +37,6 @@ impl VimVersion {
         }
         (n > 0 && parts[0] >= 2).then_some(VimVersion(parts))
     }
-
-    /// pyVmomi's version name (`vim.version.v8_0_3_0`) for versions ≥ 7.0.
-    pub fn pyvmomi_name(self) -> String {
-        let [a, b, c, d] = self.0;
-        format!("vim.version.v{a}_{b}_{c}_{d}")
-    }
 }
 
 impl Default for VimVersion {
