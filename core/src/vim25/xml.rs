@@ -234,6 +234,17 @@ fn resolved(r: ResolveResult<'_>) -> Result<String, String> {
     }
 }
 
+/// Like [`resolved`], but an undeclared `xsi`/`xsd` prefix means the XML Schema namespaces:
+/// spec fragments cut out of SOAP bodies (and vim25 documentation) routinely use them
+/// without the declarations, and no other reading is plausible.
+fn resolved_schema(r: ResolveResult<'_>) -> Result<String, String> {
+    match r {
+        ResolveResult::Unknown(p) if p == "xsi" => Ok(NS_XSI.to_string()),
+        ResolveResult::Unknown(p) if p == "xsd" => Ok(NS_XSD.to_string()),
+        other => resolved(other),
+    }
+}
+
 fn check_chars(s: &str, offset: usize) -> Result<(), XmlError> {
     match first_illegal_char(s) {
         Some(c) => Err(XmlError {
@@ -292,7 +303,7 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                 for a in e.attributes() {
                     let a = a.map_err(|x| err(x.to_string()))?;
                     let (ans, alocal) = reader.resolver().resolve_attribute(a.key);
-                    let ans = resolved(ans).map_err(&err)?;
+                    let ans = resolved_schema(ans).map_err(&err)?;
                     let alocal = alocal.into_inner().to_string();
                     let value = a
                         .normalized_value(XmlVersion::Implicit1_0)
@@ -308,8 +319,9 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                     if ans == NS_XSI && alocal == "type" {
                         let v = value.trim();
                         let qn = quick_xml::name::QName(v);
-                        let tns = resolved(reader.resolver().resolve_prefix(qn.prefix(), true))
-                            .map_err(&err)?;
+                        let tns =
+                            resolved_schema(reader.resolver().resolve_prefix(qn.prefix(), true))
+                                .map_err(&err)?;
                         let tlocal = qn.local_name().into_inner();
                         xsi_type = Some(QName {
                             ns: tns,
@@ -482,6 +494,10 @@ mod tests {
         assert!(parse("<x><y></x>").is_err());
         assert!(parse("<x/><y/>").is_err());
         assert!(parse("<p:x/>").is_err());
+        assert!(parse("<x p:a=\"1\"/>").is_err());
+        let frag = parse("<spec><ip xsi:type=\"xsd:string\"/></spec>").unwrap();
+        let t = frag.child("ip").unwrap().xsi_type.clone().unwrap();
+        assert_eq!((t.ns.as_str(), t.local.as_str()), (NS_XSD, "string"));
         assert_eq!(parse("<x>&#x3c;&lt;</x>").unwrap().text, "<<");
     }
 
