@@ -715,3 +715,150 @@ pub fn render(vm: &VirtualMachine, r: &Resolved, opts: &RenderOptions) -> Render
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ApiVersion;
+    use crate::resolve::resolve;
+    use crate::validate::test_util::{HEAD, vm};
+
+    /// Renders without validation, so that inputs vm-operator would reject (and that other
+    /// front ends may still produce) exercise the renderer's own reporting.
+    fn render_raw(y: &str, version: VimVersion) -> Rendered {
+        let v = vm(y);
+        let r = resolve(&v, ApiVersion::V1alpha6, &[]);
+        let mut opts = RenderOptions::default();
+        opts.gosc.api_version = version;
+        render(&v, &r, &opts)
+    }
+
+    fn codes(out: &Rendered) -> Vec<String> {
+        out.diagnostics
+            .iter()
+            .map(|d| format!("{} {} {}", d.code, d.severity, d.path))
+            .collect()
+    }
+
+    #[test]
+    fn every_lossy_value_is_named() {
+        let out = render_raw(
+            &format!(
+                "{HEAD}spec:\n  bootstrap: {{linuxPrep: {{}}}}\n  network:\n    interfaces:\n    - name: eth0\n      macAddr: \"00:50:56:00:00:01\"\n      guestDeviceName: ens192\n      addresses: [10.0.0.5/24, 10.0.0.6/24]\n      mtu: 1400\n      nameservers: [10.0.0.53]\n      searchDomains: [example.com]\n      routes: [{{to: 10.1.0.0/16, via: 10.0.0.254}}]\n    vlans: [{{name: v7, id: 7, link: eth0}}]\n"
+            ),
+            VimVersion::NEWEST,
+        );
+        assert_eq!(out.artifacts.len(), 1);
+        assert_eq!(
+            codes(&out),
+            vec![
+                "GN301 warning spec.network.vlans",
+                "GN301 warning spec.network.interfaces[0].addresses[1]",
+                "GN301 warning spec.network.interfaces[0].nameservers",
+                "GN301 warning spec.network.interfaces[0].searchDomains",
+                "GN301 warning spec.network.interfaces[0].mtu",
+                "GN301 warning spec.network.interfaces[0].routes[0]",
+                "GN301 warning spec.network.interfaces[0].guestDeviceName",
+            ]
+        );
+        assert!(
+            out.diagnostics
+                .iter()
+                .all(|d| d.message.contains("gosc target"))
+        );
+        // The dropped values really are absent, the kept ones present.
+        let x = &out.artifacts[0].content;
+        assert!(x.contains("<ipAddress>10.0.0.5</ipAddress>") && !x.contains("10.0.0.6"));
+        assert!(x.contains("<dnsServerList>10.0.0.53</dnsServerList>"));
+    }
+
+    #[test]
+    fn api_version_drops_newer_elements() {
+        let y = format!(
+            "{HEAD}spec:\n  bootstrap:\n    linuxPrep:\n      timeZone: Etc/UTC\n      scriptText: {{value: 'echo hi'}}\n  network:\n    interfaces: [{{name: eth0, dhcp4: true}}]\n"
+        );
+        let old = render_raw(&y, VimVersion([6, 7, 0, 0]));
+        assert!(!old.artifacts[0].content.contains("scriptText"));
+        assert!(
+            old.artifacts[0]
+                .content
+                .contains("<timeZone>Etc/UTC</timeZone>")
+        );
+        assert_eq!(
+            codes(&old)
+                .into_iter()
+                .filter(|c| c.starts_with("GN310"))
+                .collect::<Vec<_>>(),
+            vec!["GN310 warning spec.bootstrap.linuxPrep.scriptText"]
+        );
+        let new = render_raw(&y, VimVersion::V7_0);
+        assert!(
+            new.artifacts[0]
+                .content
+                .contains("<scriptText>echo hi</scriptText>")
+        );
+    }
+
+    #[test]
+    fn refusals_render_nothing() {
+        // CustomizeGuest_Task does not exist before 6.8.7.
+        let v = vm(&format!(
+            "{HEAD}spec:\n  bootstrap: {{linuxPrep: {{}}}}\n  network:\n    interfaces: [{{name: eth0, dhcp4: true}}]\n"
+        ));
+        let r = resolve(&v, ApiVersion::V1alpha6, &[]);
+        let mut opts = RenderOptions::default();
+        opts.gosc.api_version = VimVersion([6, 5, 0, 0]);
+        opts.gosc.envelope = EnvelopeKind::CustomizeGuest;
+        let out = render(&v, &r, &opts);
+        assert!(out.artifacts.is_empty());
+        assert!(codes(&out).contains(&"GN310 error spec.bootstrap".to_string()));
+
+        // CloudinitPrep user-data over 512 KiB.
+        let big = "x".repeat(CLOUDINIT_MAX_BYTES);
+        let out = render_raw(
+            &format!(
+                "{HEAD}spec:\n  bootstrap:\n    cloudInit:\n      cloudConfig:\n        write_files: [{{path: /a, content: {big}}}]\n"
+            ),
+            VimVersion::NEWEST,
+        );
+        assert!(out.artifacts.is_empty());
+        assert!(codes(&out).contains(&"GN311 error spec.bootstrap.cloudInit".to_string()));
+
+        // An int the vim25 xsd:int cannot hold.
+        let out = render_raw(
+            &format!(
+                "{HEAD}spec:\n  bootstrap:\n    sysprep:\n      sysprep:\n        userData: {{fullName: a, orgName: b}}\n        guiUnattended: {{autoLogonCount: 4294967296}}\n  network: {{hostName: w1}}\n"
+            ),
+            VimVersion::NEWEST,
+        );
+        assert!(out.artifacts.is_empty());
+        assert!(codes(&out).iter().any(|c| c.starts_with("GN311 error")));
+
+        // A Windows guest without Sysprep: vm-operator sends nothing, neither do we.
+        let out = render_raw(
+            &format!(
+                "{HEAD}spec:\n  guestID: windows2019srv_64Guest\n  network: {{hostName: w1}}\n"
+            ),
+            VimVersion::NEWEST,
+        );
+        assert!(out.artifacts.is_empty());
+        assert!(out.diagnostics.iter().all(|d| d.severity == Severity::Info));
+    }
+
+    #[test]
+    fn placeholders_round_trip() {
+        for (name, key) in [("s", None), ("s-1.x", Some("k_2.y"))] {
+            let sel = SecretKeySelector {
+                name: name.into(),
+                key: key.map(str::to_string),
+            };
+            assert_eq!(
+                parse_secret_placeholder(&secret_placeholder(&sel)),
+                Some(sel)
+            );
+        }
+        assert_eq!(parse_secret_placeholder("${secret:}"), None);
+        assert_eq!(parse_secret_placeholder("${secret:a/}"), None);
+        assert_eq!(parse_secret_placeholder("hunter2"), None);
+    }
+}
