@@ -846,6 +846,30 @@ mod tests {
     }
 
     #[test]
+    fn hostile_host_name_is_escaped_and_round_trips() {
+        // vm-operator's host name rule lets `<` and `>` through (symbols); `&` and `]]>` are
+        // rejected by validation (GN120), so render an unvalidated VM to prove the escaping.
+        let host = "a<b>&c]]>d\"'";
+        let y = format!(
+            "{HEAD}spec:\n  bootstrap: {{linuxPrep: {{}}}}\n  network:\n    hostName: {}\n    interfaces: [{{name: eth0, dhcp4: true}}]\n",
+            crate::render::yaml_out::quote(host)
+        );
+        for env in [EnvelopeKind::None, EnvelopeKind::CustomizeVm] {
+            let v = vm(&y);
+            let r = resolve(&v, ApiVersion::V1alpha6, &[]);
+            let mut opts = RenderOptions::default();
+            opts.gosc.envelope = env;
+            let x = render(&v, &r, &opts).artifacts[0].content.clone();
+            assert!(x.contains("<name>a&lt;b&gt;&amp;c]]&gt;d\"'</name>"), "{x}");
+            let back = crate::parse::gosc::parse(&x, "my-vm");
+            assert_eq!(
+                back.vms[0].network().unwrap().host_name.as_deref(),
+                Some(host)
+            );
+        }
+    }
+
+    #[test]
     fn placeholders_round_trip() {
         for (name, key) in [("s", None), ("s-1.x", Some("k_2.y"))] {
             let sel = SecretKeySelector {
