@@ -622,7 +622,7 @@ pub fn spec(
 }
 
 fn envelope(
-    vm: &VirtualMachine,
+    spec_owner: &Resolved,
     s: &CustomizationSpec,
     opts: &RenderOptions,
     diags: &mut Vec<Diagnostic>,
@@ -667,10 +667,11 @@ fn envelope(
         }
         EnvelopeKind::CreateSpec => {
             let windows = matches!(s.identity, Identity::Sysprep(_) | Identity::SysprepText(_));
-            let ns = vm.metadata.namespace.as_deref().unwrap_or("default");
+            let r = spec_owner;
+            let ns = r.namespace.as_deref().unwrap_or("default");
             Envelope::CreateSpec {
-                name: vm.name().to_string(),
-                description: format!("guestnet: VirtualMachine {ns}/{}", vm.name()),
+                name: r.name.clone(),
+                description: format!("guestnet: VirtualMachine {ns}/{}", r.name),
                 kind: if windows { "Windows" } else { "Linux" }.into(),
             }
         }
@@ -685,7 +686,7 @@ pub fn render(vm: &VirtualMachine, r: &Resolved, opts: &RenderOptions) -> Render
             diagnostics,
         };
     };
-    let Some(env) = envelope(vm, &s, opts, &mut diagnostics) else {
+    let Some(env) = envelope(r, &s, opts, &mut diagnostics) else {
         return Rendered {
             artifacts: Vec::new(),
             diagnostics,
