@@ -93,6 +93,9 @@ struct CheckArgs {
     /// Warnings fail too.
     #[arg(long)]
     strict: bool,
+    /// Also check each document against this CustomResourceDefinition's openAPIV3Schema.
+    #[arg(long, value_name = "FILE")]
+    crd: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -355,7 +358,17 @@ fn sources_map(b: &Batch) -> report::Sources<'_> {
 
 fn validate(a: CheckArgs) -> Result<u8, String> {
     let opts = options(&a.common);
-    let batch = load_batch(&a.common, &opts)?;
+    let mut batch = load_batch(&a.common, &opts)?;
+    if let Some(path) = &a.crd {
+        let src = inputs::read(path).map_err(|e| e.to_string())?;
+        let crd = guestnet_cli::crd::Crd::load(&src.text).map_err(|e| format!("{path}: {e}"))?;
+        for u in batch.files.iter_mut().flatten() {
+            if let Some(root) = &u.root {
+                let found = crd.check(root);
+                u.diagnostics.extend(found);
+            }
+        }
+    }
     let diags = batch.diagnostics(a.common.info);
     let text = report::render(
         a.format,

@@ -63,6 +63,7 @@ codes! {
     MissingField = "GN006", Error, "a required field is missing";
     Yaml11Boolean = "GN007", Warning, "YAML 1.1 boolean spelling (yes/no/on/off)";
     DuplicateKey = "GN008", Error, "a mapping key appears twice";
+    CrdSchema = "GN009", Error, "the document violates the CRD's openAPIV3Schema (--crd)";
     TooManyInterfaces = "GN101", Error, "more than 10 network interfaces";
     InterfaceName = "GN102", Error, "interface name invalid or duplicated";
     InterfaceResourceName = "GN103", Error, "resulting NetworkInterface name is not a DNS-1123 subdomain";

@@ -11,7 +11,8 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 fn saphyr(text: &str) -> Value {
-    serde_saphyr::from_str::<Value>(text).unwrap_or_else(|e| panic!("independent YAML parser rejected our output: {e}\n{text}"))
+    serde_saphyr::from_str::<Value>(text)
+        .unwrap_or_else(|e| panic!("independent YAML parser rejected our output: {e}\n{text}"))
 }
 
 /// Any string, biased toward the characters that break formats.
@@ -54,7 +55,15 @@ fn iface(i: u8) -> impl Strategy<Value = InterfaceSpec> {
             mtu,
             nameservers: ns.iter().map(|n| format!("192.0.2.{n}")).collect(),
             guest_device_name: Some(format!("ens{}", 192 + u16::from(i))),
-            routes: if dhcp { vec![] } else { vec![RouteSpec { to: format!("172.{}.0.0/16", 16 + i), via: format!("10.{i}.0.1"), metric: Some(100) }] },
+            routes: if dhcp {
+                vec![]
+            } else {
+                vec![RouteSpec {
+                    to: format!("172.{}.0.0/16", 16 + i),
+                    via: format!("10.{i}.0.1"),
+                    metric: Some(100),
+                }]
+            },
             ..InterfaceSpec::default()
         })
 }
@@ -63,15 +72,33 @@ fn vm() -> impl Strategy<Value = VirtualMachine> {
     (1u8..=4)
         .prop_flat_map(|n| {
             let ifaces: Vec<_> = (0..n).map(iface).collect();
-            (ifaces, "[a-z][a-z0-9]{0,10}", proptest::option::of("[a-z]{2,8}\\.(com|net|org)"))
+            (
+                ifaces,
+                "[a-z][a-z0-9]{0,10}",
+                proptest::option::of("[a-z]{2,8}\\.(com|net|org)"),
+            )
         })
         .prop_map(|(interfaces, name, domain)| VirtualMachine {
             api_version: "vmoperator.vmware.com/v1alpha6".into(),
             kind: "VirtualMachine".into(),
-            metadata: ObjectMeta { name: Some(name), namespace: Some("ns".into()), ..Default::default() },
+            metadata: ObjectMeta {
+                name: Some(name),
+                namespace: Some("ns".into()),
+                ..Default::default()
+            },
             spec: VirtualMachineSpec {
-                network: Some(NetworkSpec { domain_name: domain, interfaces, ..Default::default() }),
-                bootstrap: Some(BootstrapSpec { cloud_init: Some(CloudInitSpec { instance_id: Some("iid-1".into()), ..Default::default() }), ..Default::default() }),
+                network: Some(NetworkSpec {
+                    domain_name: domain,
+                    interfaces,
+                    ..Default::default()
+                }),
+                bootstrap: Some(BootstrapSpec {
+                    cloud_init: Some(CloudInitSpec {
+                        instance_id: Some("iid-1".into()),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
                 ..Default::default()
             },
             status: None,
