@@ -332,3 +332,26 @@ fn example_is_clean() {
     );
     assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(0), "[]\n"));
 }
+
+#[test]
+fn json_input_has_positions_too() {
+    let json = r#"{
+  "apiVersion": "vmoperator.vmware.com/v1alpha6",
+  "kind": "VirtualMachine",
+  "metadata": {"name": "vm1"},
+  "spec": {"bootstrap": {"cloudInit": {}}, "network": {"interfaces": [
+    {"name": "eth0", "addresses": ["10.0.0.5/24"], "gateway4": "10.0.1.1"}
+  ]}}
+}"#;
+    let o = guestnet(&["validate", "-", "--format", "json"], Some(json));
+    let v: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v.len(), 1);
+    assert_eq!(
+        (
+            v[0]["code"].as_str(),
+            v[0]["line"].as_u64(),
+            v[0]["column"].as_u64()
+        ),
+        (Some("GN201"), Some(6), Some(64))
+    );
+}
