@@ -122,5 +122,12 @@ pub(crate) mod test_util {
             .collect()
     }
 
+    /// A CloudInit VM around the given `interfaces:` items.
+    pub fn ci(iface: &str) -> String {
+        format!(
+            "{HEAD}spec:\n  bootstrap: {{cloudInit: {{}}}}\n  network:\n    interfaces:\n{iface}"
+        )
+    }
+
     pub const HEAD: &str = "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata: {name: my-vm, namespace: ns}\n";
 }
