@@ -419,7 +419,7 @@ fn check_catalog(cx: &mut Ctx<'_>, p: &str, iface: &InterfaceSpec, nets: &[(usiz
 
 #[cfg(test)]
 mod tests {
-    use crate::validate::test_util::{HEAD, ci, run};
+    use crate::validate::test_util::{ci, run};
 
     #[test]
     fn gateway_outside_subnet() {
