@@ -410,6 +410,9 @@ fn render_cmd(a: RenderArgs) -> Result<u8, String> {
         ));
     }
     let mut diags = batch.diagnostics(a.common.info);
+    // Progress for long interactive runs only; CI logs stay clean.
+    let progress = vms.len() >= 1000 && std::io::stderr().is_terminal();
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let rendered: Vec<(&str, &Unit, Vec<render::Rendered>)> = vms
         .par_iter()
         .map(|(file, u)| {
@@ -420,9 +423,16 @@ fn render_cmd(a: RenderArgs) -> Result<u8, String> {
                     .collect(),
                 _ => Vec::new(),
             };
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if progress && n % 500 == 0 {
+                eprint!("\rguestnet: rendered {n}/{}", vms.len());
+            }
             (*file, *u, out)
         })
         .collect();
+    if progress {
+        eprintln!("\rguestnet: rendered {}/{}", vms.len(), vms.len());
+    }
     let mut write_errors = Vec::new();
     for (file, u, outs) in &rendered {
         for r in outs {
