@@ -424,7 +424,7 @@ fn render_cmd(a: RenderArgs) -> Result<u8, String> {
                 _ => Vec::new(),
             };
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            if progress && n % 500 == 0 {
+            if progress && n.is_multiple_of(500) {
                 eprint!("\rguestnet: rendered {n}/{}", vms.len());
             }
             (*file, *u, out)
