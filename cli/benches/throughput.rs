@@ -19,14 +19,17 @@ pub fn spec(i: usize) -> String {
         if n == 1 {
             s.push_str(&format!("    - name: eth{n}\n      dhcp4: true\n"));
         } else {
+            let gw = if n == 0 {
+                format!("gateway4: 10.{n}.0.1\n      gateway6: \"2001:db8:{n}::1\"")
+            } else {
+                "gateway4: None".to_string()
+            };
             s.push_str(&format!(
-                "    - name: eth{n}\n      guestDeviceName: ens{}\n      macAddr: \"00:50:56:{:02x}:{a:02x}:{b:02x}\"\n      addresses: [\"10.{n}{}.{a}.{}/16\", \"2001:db8:{n}::{i:x}/64\"]\n      {}\n      mtu: 1500\n      routes:\n      - {{to: 172.16.{n}.0/24, via: 10.{n}{}.0.254, metric: 100}}\n",
+                "    - name: eth{n}\n      guestDeviceName: ens{}\n      network: {{apiVersion: crd.nsx.vmware.com/v1alpha1, kind: SubnetSet, name: net{n}}}\n      macAddr: \"00:50:56:{n:02x}:{a:02x}:{b:02x}\"\n      addresses: [\"10.{n}.{}.{}/16\", \"2001:db8:{n}::{:x}/64\"]\n      {gw}\n      mtu: 1500\n      routes:\n      - {{to: 172.16.{n}.0/24, via: 10.{n}.0.254, metric: 100}}\n",
                 192 + n,
-                n,
-                n % 10,
+                a + 1,
                 b.max(1),
-                if n == 0 { format!("gateway4: 10.{n}{}.0.1\n      gateway6: \"2001:db8:{n}::1\"", n % 10) } else { "gateway4: None".into() },
-                n % 10
+                i + 2,
             ));
         }
     }

@@ -38,6 +38,8 @@ enum Cmd {
         #[arg(value_enum, default_value = "virtualmachine")]
         kind: schema::Kind,
     },
+    /// List every diagnostic code with its default severity and meaning.
+    Rules,
     /// Read a guest artifact back into a VirtualMachine.
     Convert(ConvertArgs),
     /// Print the embedded example VirtualMachine.
@@ -186,6 +188,19 @@ fn run(cli: Cli) -> Result<u8, String> {
             Ok(EXIT_CLEAN)
         }
         Cmd::Convert(a) => convert_cmd(a),
+        Cmd::Rules => {
+            let mut out = String::new();
+            for c in guestnet_core::Code::ALL {
+                out.push_str(&format!(
+                    "{}  {:<7}  {}\n",
+                    c.as_str(),
+                    c.default_severity(),
+                    c.title()
+                ));
+            }
+            print(&out)?;
+            Ok(EXIT_CLEAN)
+        }
         Cmd::Example => {
             print(EXAMPLE)?;
             Ok(EXIT_CLEAN)
