@@ -289,26 +289,25 @@ fn load_batch(common: &CommonArgs, opts: &CompileOptions) -> Result<Batch, Strin
     let catalogs = pipeline::catalogs(loaded.iter().filter_map(|r| r.as_ref().ok()).flatten());
     let mut other = Vec::new();
     let mut files: Vec<Vec<Unit>> = Vec::with_capacity(sources.len());
-    for (src, r) in sources.iter().zip(&loaded) {
+    for (src, r) in sources.iter().zip(loaded) {
         match r {
-            Err(e) => {
-                let mut e = e.clone();
+            Err(mut e) => {
                 e.file = Some(src.name.clone());
                 other.push(e);
                 files.push(Vec::new());
             }
             Ok(docs) => {
-                for d in docs {
-                    if matches!(d.input, Some(Input::Network(_))) {
-                        other.extend(d.diagnostics.iter().cloned().map(|mut x| {
-                            x.file = Some(src.name.clone());
-                            x
-                        }));
-                    }
+                let (nets, vms): (Vec<Doc>, Vec<Doc>) = docs
+                    .into_iter()
+                    .partition(|d| matches!(d.input, Some(Input::Network(_))));
+                for d in nets {
+                    other.extend(d.diagnostics.into_iter().map(|mut x| {
+                        x.file = Some(src.name.clone());
+                        x
+                    }));
                 }
-                let units: Vec<Unit> = docs
-                    .par_iter()
-                    .filter(|d| !matches!(d.input, Some(Input::Network(_))))
+                let units: Vec<Unit> = vms
+                    .into_par_iter()
                     .map(|d| pipeline::analyze(d, &catalogs, opts))
                     .collect();
                 files.push(units);

@@ -18,7 +18,8 @@ fn guestnet(args: &[&str], stdin: Option<&str>) -> Output {
     c.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = c.spawn().unwrap();
     if let Some(s) = stdin {
-        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+        // The process may exit (usage error) before reading stdin: a broken pipe is fine.
+        let _ = child.stdin.take().unwrap().write_all(s.as_bytes());
     }
     child.wait_with_output().unwrap()
 }

@@ -51,7 +51,7 @@ fn golden_inputs_agree_with_the_vm_operator_crd() {
             if !matches!(d.input, Some(pipeline::Input::VirtualMachine(..))) {
                 continue;
             }
-            let u = pipeline::analyze(d, &cats, &CompileOptions::default());
+            let u = pipeline::analyze(d.clone(), &cats, &CompileOptions::default());
             if u.diagnostics.iter().any(|x| x.code == Code::Yaml11Boolean) {
                 continue;
             }

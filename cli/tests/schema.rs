@@ -72,7 +72,7 @@ fn schema_agrees_with_the_loader_on_golden_inputs() {
             let diags = if is_net {
                 d.diagnostics.clone()
             } else {
-                pipeline::analyze(d, &cats, &opts).diagnostics
+                pipeline::analyze(d.clone(), &cats, &opts).diagnostics
             };
             // YAML 1.1 spellings (`yes`) are booleans to kubectl and to the loader (with a
             // warning) but strings in JSON: the schema cannot judge those documents.
