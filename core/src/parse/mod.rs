@@ -3,7 +3,10 @@
 //! is tolerant of what real files contain and strict about what would change meaning; it
 //! returns diagnostics with positions in *its* input.
 
+pub mod custcfg;
 pub mod netplan;
+pub mod vapp;
+pub mod vmx;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::VirtualMachine;
@@ -13,14 +16,21 @@ use crate::render::yaml_out;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Netplan,
+    Custcfg,
+    Vapp,
+    Vmx,
 }
 
 impl Format {
-    pub const ALL: &'static [Format] = &[Format::Netplan];
+    pub const ALL: &'static [Format] =
+        &[Format::Netplan, Format::Custcfg, Format::Vapp, Format::Vmx];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Netplan => "netplan",
+            Format::Custcfg => "custcfg",
+            Format::Vapp => "vapp",
+            Format::Vmx => "vmx",
         }
     }
 
@@ -41,6 +51,9 @@ pub struct Parsed {
 pub fn parse(format: Format, text: &str, name: &str) -> Parsed {
     match format {
         Format::Netplan => netplan::parse(text, name),
+        Format::Custcfg => custcfg::parse(text, name),
+        Format::Vapp => vapp::parse(text, name),
+        Format::Vmx => vmx::parse(text, name),
     }
 }
 
