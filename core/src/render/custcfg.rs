@@ -74,6 +74,26 @@ pub fn render(vm: &VirtualMachine, r: &Resolved, opts: &RenderOptions) -> Render
         out: String::new(),
         errors: Vec::new(),
     };
+    let severity = if matches!(r.provider, Provider::LinuxPrep | Provider::None) {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    if r.interfaces.is_empty() {
+        // cloud-init reads [NIC-CONFIG] NICS unconditionally (KeyError without it) and an
+        // empty list names a NIC "" that has no MACADDR.
+        return Rendered {
+            artifacts: Vec::new(),
+            diagnostics: vec![
+                Diagnostic::new(
+                    Code::LossyTranslation,
+                    "spec.network",
+                    "cust.cfg cannot describe a VM without network interfaces: cloud-init requires [NIC-CONFIG] NICS to name at least one NIC",
+                )
+                .with_severity(severity),
+            ],
+        };
+    }
     let missing: Vec<&str> = r
         .interfaces
         .iter()
@@ -99,11 +119,7 @@ pub fn render(vm: &VirtualMachine, r: &Resolved, opts: &RenderOptions) -> Render
             )
             .with_help("set macAddr, or render with --mac-policy derive for stable MACs that every artifact shares")
             // Only an error when the guest would read cust.cfg; otherwise a preview is skipped.
-            .with_severity(if matches!(r.provider, Provider::LinuxPrep | Provider::None) {
-                Severity::Error
-            } else {
-                Severity::Warning
-            })],
+            .with_severity(severity)],
         };
     }
 
