@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use guestnet_core::batch::{Origin, cross_check};
 use guestnet_core::pipeline::{self, CompileOptions, Doc, Input, Unit};
 use guestnet_core::render::{self, GatewayStyle, Target};
+use guestnet_core::resolve::MacPolicy;
 use guestnet_core::validate::NetworkProvider;
 use guestnet_core::{Diagnostic, Severity, diagnostic, explain};
 use rayon::prelude::*;
@@ -84,6 +85,18 @@ struct CommonArgs {
     /// Also report informational findings.
     #[arg(long)]
     info: bool,
+    /// NIC identity: `spec` uses macAddr only; `derive` gives every other interface a stable
+    /// MAC in 00:50:56:00:00:00-3f:ff:ff from namespace/name/interface; `pci-order` uses no
+    /// MAC at all (artifacts match NICs by position or device name).
+    #[arg(long, value_enum, default_value = "spec")]
+    mac_policy: MacPolicyArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum MacPolicyArg {
+    Spec,
+    Derive,
+    PciOrder,
 }
 
 #[derive(clap::Args, Debug)]
@@ -115,6 +128,12 @@ struct RenderArgs {
     /// Format of the diagnostics printed on stderr.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+    /// cust.cfg: write `[MISC] MARKER-ID = ID` (password and scripts run once per new marker).
+    #[arg(long, value_name = "ID")]
+    custcfg_marker_id: Option<String>,
+    /// cust.cfg: write `[MISC] POST-GC-STATUS = yes` (the guest reports guestinfo.gc.status).
+    #[arg(long)]
+    custcfg_post_gc_status: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -143,6 +162,9 @@ enum TargetArg {
     Netplan,
     CloudInit,
     Status,
+    Vapp,
+    Custcfg,
+    Vmx,
     All,
 }
 
@@ -222,6 +244,11 @@ fn options(c: &CommonArgs) -> CompileOptions {
         ProviderArg::Nsxt => NetworkProvider::Nsxt,
         ProviderArg::Vpc => NetworkProvider::Vpc,
     });
+    o.resolve.mac_policy = match c.mac_policy {
+        MacPolicyArg::Spec => MacPolicy::Spec,
+        MacPolicyArg::Derive => MacPolicy::Derive,
+        MacPolicyArg::PciOrder => MacPolicy::PciOrder,
+    };
     o
 }
 
@@ -403,6 +430,9 @@ fn targets(t: TargetArg) -> Vec<Target> {
         TargetArg::Netplan => vec![Target::Netplan],
         TargetArg::CloudInit => vec![Target::CloudInit],
         TargetArg::Status => vec![Target::Status],
+        TargetArg::Vapp => vec![Target::Vapp],
+        TargetArg::Custcfg => vec![Target::Custcfg],
+        TargetArg::Vmx => vec![Target::Vmx],
         TargetArg::All => Target::ALL.to_vec(),
     }
 }
@@ -413,6 +443,8 @@ fn render_cmd(a: RenderArgs) -> Result<u8, String> {
         GatewayStyleArg::Routes => GatewayStyle::Routes,
         GatewayStyleArg::Gateway4 => GatewayStyle::Gateway4,
     };
+    opts.render.custcfg_marker_id = a.custcfg_marker_id.clone();
+    opts.render.custcfg_post_gc_status = a.custcfg_post_gc_status;
     let batch = load_batch(&a.common, &opts)?;
     let targets = targets(a.target);
     let vms: Vec<(&str, &Unit)> = batch.units().filter(|(_, u)| u.vm.is_some()).collect();

@@ -6,6 +6,7 @@
 use guestnet_core::explain;
 use guestnet_core::pipeline::{CompileOptions, compile_str};
 use guestnet_core::render::{self, GatewayStyle, Target};
+use guestnet_core::resolve::MacPolicy;
 use guestnet_core::validate::NetworkProvider;
 use std::path::Path;
 
@@ -17,6 +18,14 @@ fn options(case: &Path) -> CompileOptions {
                 "gatewayStyle: gateway4" => o.render.gateway_style = GatewayStyle::Gateway4,
                 "provider: vpc" => o.validate.provider = Some(NetworkProvider::Vpc),
                 "provider: vds" => o.validate.provider = Some(NetworkProvider::Vds),
+                l if l.starts_with("macPolicy: ") => {
+                    o.resolve.mac_policy = MacPolicy::parse(&l["macPolicy: ".len()..])
+                        .unwrap_or_else(|| panic!("unknown macPolicy in {}", case.display()))
+                }
+                l if l.starts_with("custcfgMarkerId: ") => {
+                    o.render.custcfg_marker_id = Some(l["custcfgMarkerId: ".len()..].to_string())
+                }
+                "custcfgPostGcStatus: true" => o.render.custcfg_post_gc_status = true,
                 "" => {}
                 other => panic!("unknown option line {other:?} in {}", case.display()),
             }

@@ -5,7 +5,7 @@
 use crate::diagnostic::{self, Code, Diagnostic, Severity};
 use crate::model::{ApiVersion, NetworkCatalog, VirtualMachine, catalog};
 use crate::render::RenderOptions;
-use crate::resolve::{self, Resolved};
+use crate::resolve::{self, MacPolicy, ResolveOptions, Resolved};
 use crate::source::{Limits, Node, de, yaml};
 use crate::validate::{self, ValidateOptions};
 
@@ -13,6 +13,7 @@ use crate::validate::{self, ValidateOptions};
 pub struct CompileOptions {
     pub limits: Limits,
     pub validate: ValidateOptions,
+    pub resolve: ResolveOptions,
     pub render: RenderOptions,
 }
 
@@ -151,7 +152,21 @@ pub fn analyze(doc: Doc, catalogs: &[NetworkCatalog], opts: &CompileOptions) -> 
             }
         }
         if !diagnostics.iter().any(|d| d.severity == Severity::Error) {
-            resolved = Some(resolve::resolve(vm, v, catalogs));
+            if opts.resolve.mac_policy == MacPolicy::PciOrder {
+                for (i, f) in vm.interfaces().iter().enumerate() {
+                    if f.mac_addr.is_some() {
+                        let mut d = Diagnostic::new(
+                            Code::NicIdentity,
+                            format!("spec.network.interfaces[{i}].macAddr"),
+                            "macAddr is not used: --mac-policy pci-order identifies NICs by PCI order",
+                        )
+                        .with_help("use --mac-policy spec (the default) or derive to match NICs by MAC");
+                        locate(&doc.root, &mut d);
+                        diagnostics.push(d);
+                    }
+                }
+            }
+            resolved = Some(resolve::resolve_with(vm, v, catalogs, &opts.resolve));
         }
     }
     diagnostic::sort(&mut diagnostics);

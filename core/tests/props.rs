@@ -137,7 +137,7 @@ proptest! {
         let errors: Vec<_> = u.diagnostics.iter().filter(|d| d.severity == guestnet_core::Severity::Error).collect();
         prop_assert!(errors.is_empty(), "{:?}\n{}", errors, text);
         let r = u.resolved.as_ref().unwrap();
-        let opts = RenderOptions { gateway_style: if gw4 { GatewayStyle::Gateway4 } else { GatewayStyle::Routes } };
+        let opts = RenderOptions { gateway_style: if gw4 { GatewayStyle::Gateway4 } else { GatewayStyle::Routes }, ..RenderOptions::default() };
         let out = render::render(Target::Netplan, &v, r, &opts);
         let doc = saphyr(&out.artifacts[0].content);
         let eths = &doc["network"]["ethernets"];

@@ -3,8 +3,13 @@
 //! diagnostics explaining why it cannot — never a partial artifact.
 
 pub mod cloudinit;
+pub mod custcfg;
+pub mod encode;
+pub mod gotemplate;
 pub mod netplan;
 pub mod status;
+pub mod vapp;
+pub mod vmx;
 pub mod yaml_out;
 
 use crate::diagnostic::{Code, Diagnostic};
@@ -18,16 +23,29 @@ pub enum Target {
     Netplan,
     CloudInit,
     Status,
+    Vapp,
+    Custcfg,
+    Vmx,
 }
 
 impl Target {
-    pub const ALL: &'static [Target] = &[Target::Netplan, Target::CloudInit, Target::Status];
+    pub const ALL: &'static [Target] = &[
+        Target::Netplan,
+        Target::CloudInit,
+        Target::Status,
+        Target::Vapp,
+        Target::Custcfg,
+        Target::Vmx,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Target::Netplan => "netplan",
             Target::CloudInit => "cloud-init",
             Target::Status => "status",
+            Target::Vapp => "vapp",
+            Target::Custcfg => "custcfg",
+            Target::Vmx => "vmx",
         }
     }
 
@@ -35,11 +53,15 @@ impl Target {
         Self::ALL.iter().copied().find(|t| t.as_str() == s)
     }
 
-    /// Whether the VM's bootstrap provider makes the guest read this artifact.
-    fn used_by(self, p: Provider) -> bool {
+    /// Whether the VM's bootstrap makes the guest (or vSphere) read this artifact.
+    fn used_by(self, vm: &VirtualMachine, p: Provider) -> bool {
         match self {
             Target::Netplan | Target::CloudInit => p == Provider::CloudInit,
-            Target::Status => true,
+            Target::Status | Target::Vmx => true,
+            // vAppConfig may accompany LinuxPrep or Sysprep.
+            Target::Vapp => vm.bootstrap().is_some_and(|b| b.vapp_config.is_some()),
+            // Linux guest customization (also vm-operator's default for Linux guests).
+            Target::Custcfg => matches!(p, Provider::LinuxPrep | Provider::None),
         }
     }
 }
@@ -58,6 +80,12 @@ pub enum GatewayStyle {
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
     pub gateway_style: GatewayStyle,
+    /// cust.cfg `[MISC] MARKER-ID`: makes the guest run password and script customization
+    /// once per new marker.
+    pub custcfg_marker_id: Option<String>,
+    /// cust.cfg `[MISC] POST-GC-STATUS = yes`: the guest reports progress in
+    /// `guestinfo.gc.status`.
+    pub custcfg_post_gc_status: bool,
 }
 
 /// One output file.
@@ -79,8 +107,11 @@ pub fn render(target: Target, vm: &VirtualMachine, r: &Resolved, opts: &RenderOp
         Target::Netplan => netplan::render(r, opts),
         Target::CloudInit => cloudinit::render(vm, r, opts),
         Target::Status => status::render(r),
+        Target::Vapp => vapp::render(vm, r),
+        Target::Custcfg => custcfg::render(vm, r, opts),
+        Target::Vmx => vmx::render(vm, r, opts),
     };
-    if !target.used_by(r.provider) {
+    if !target.used_by(vm, r.provider) {
         out.diagnostics.push(Diagnostic::new(
             Code::TargetUnused,
             "spec.bootstrap",

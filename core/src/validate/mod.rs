@@ -3,6 +3,7 @@
 //! attached by the pipeline from the source tree, so rules stay independent of the syntax.
 
 mod bootstrap;
+pub mod guest;
 mod hostname;
 mod network;
 mod stricter;
@@ -78,6 +79,7 @@ pub fn validate(
     network::check(&mut cx);
     bootstrap::check(&mut cx);
     stricter::check(&mut cx);
+    guest::check(&mut cx);
     cx.out
 }
 
