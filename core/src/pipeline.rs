@@ -161,7 +161,7 @@ pub fn analyze(doc: Doc, catalogs: &[NetworkCatalog], opts: &CompileOptions) -> 
                             "macAddr is not used: --mac-policy pci-order identifies NICs by PCI order",
                         )
                         .with_help("use --mac-policy spec (the default) or derive to match NICs by MAC");
-                        locate(&doc.root, &mut d);
+                        locate(&root, &mut d);
                         diagnostics.push(d);
                     }
                 }
