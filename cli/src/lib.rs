@@ -1,6 +1,7 @@
 //! Library half of the `guestnet` binary: input discovery, output formats, atomic writes and
 //! schema generation, exposed so integration tests and benches use exactly what the CLI uses.
 
+pub mod crd;
 pub mod inputs;
 pub mod output;
 pub mod report;

@@ -7,6 +7,7 @@ use guestnet_core::batch::{Origin, cross_check};
 use guestnet_core::pipeline::{self, CompileOptions, Doc, Input, Unit};
 use guestnet_core::render::gosc::EnvelopeKind;
 use guestnet_core::render::{self, GatewayStyle, Target};
+use guestnet_core::resolve::MacPolicy;
 use guestnet_core::validate::NetworkProvider;
 use guestnet_core::vim25::VimVersion;
 use guestnet_core::{Diagnostic, Severity, diagnostic, explain};
@@ -40,6 +41,8 @@ enum Cmd {
         #[arg(value_enum, default_value = "virtualmachine")]
         kind: schema::Kind,
     },
+    /// List every diagnostic code with its default severity and meaning.
+    Rules,
     /// Read a guest artifact back into a VirtualMachine.
     Convert(ConvertArgs),
     /// Print the embedded example VirtualMachine.
@@ -84,6 +87,18 @@ struct CommonArgs {
     /// Also report informational findings.
     #[arg(long)]
     info: bool,
+    /// NIC identity: `spec` uses macAddr only; `derive` gives every other interface a stable
+    /// MAC in 00:50:56:00:00:00-3f:ff:ff from namespace/name/interface; `pci-order` uses no
+    /// MAC at all (artifacts match NICs by position or device name).
+    #[arg(long, value_enum, default_value = "spec")]
+    mac_policy: MacPolicyArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum MacPolicyArg {
+    Spec,
+    Derive,
+    PciOrder,
 }
 
 #[derive(clap::Args, Debug)]
@@ -95,6 +110,9 @@ struct CheckArgs {
     /// Warnings fail too.
     #[arg(long)]
     strict: bool,
+    /// Also check each document against this CustomResourceDefinition's openAPIV3Schema.
+    #[arg(long, value_name = "FILE")]
+    crd: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -119,6 +137,12 @@ struct RenderArgs {
     /// Format of the diagnostics printed on stderr.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+    /// cust.cfg: write `[MISC] MARKER-ID = ID` (password and scripts run once per new marker).
+    #[arg(long, value_name = "ID")]
+    custcfg_marker_id: Option<String>,
+    /// cust.cfg: write `[MISC] POST-GC-STATUS = yes` (the guest reports guestinfo.gc.status).
+    #[arg(long)]
+    custcfg_post_gc_status: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -159,6 +183,9 @@ enum TargetArg {
     Netplan,
     CloudInit,
     Status,
+    Vapp,
+    Custcfg,
+    Vmx,
     Gosc,
     All,
 }
@@ -205,6 +232,19 @@ fn run(cli: Cli) -> Result<u8, String> {
             Ok(EXIT_CLEAN)
         }
         Cmd::Convert(a) => convert_cmd(a),
+        Cmd::Rules => {
+            let mut out = String::new();
+            for c in guestnet_core::Code::ALL {
+                out.push_str(&format!(
+                    "{}  {:<7}  {}\n",
+                    c.as_str(),
+                    c.default_severity(),
+                    c.title()
+                ));
+            }
+            print(&out)?;
+            Ok(EXIT_CLEAN)
+        }
         Cmd::Example => {
             print(EXAMPLE)?;
             Ok(EXIT_CLEAN)
@@ -226,6 +266,11 @@ fn options(c: &CommonArgs) -> CompileOptions {
         ProviderArg::Nsxt => NetworkProvider::Nsxt,
         ProviderArg::Vpc => NetworkProvider::Vpc,
     });
+    o.resolve.mac_policy = match c.mac_policy {
+        MacPolicyArg::Spec => MacPolicy::Spec,
+        MacPolicyArg::Derive => MacPolicy::Derive,
+        MacPolicyArg::PciOrder => MacPolicy::PciOrder,
+    };
     o
 }
 
@@ -293,26 +338,25 @@ fn load_batch(common: &CommonArgs, opts: &CompileOptions) -> Result<Batch, Strin
     let catalogs = pipeline::catalogs(loaded.iter().filter_map(|r| r.as_ref().ok()).flatten());
     let mut other = Vec::new();
     let mut files: Vec<Vec<Unit>> = Vec::with_capacity(sources.len());
-    for (src, r) in sources.iter().zip(&loaded) {
+    for (src, r) in sources.iter().zip(loaded) {
         match r {
-            Err(e) => {
-                let mut e = e.clone();
+            Err(mut e) => {
                 e.file = Some(src.name.clone());
                 other.push(e);
                 files.push(Vec::new());
             }
             Ok(docs) => {
-                for d in docs {
-                    if matches!(d.input, Some(Input::Network(_))) {
-                        other.extend(d.diagnostics.iter().cloned().map(|mut x| {
-                            x.file = Some(src.name.clone());
-                            x
-                        }));
-                    }
+                let (nets, vms): (Vec<Doc>, Vec<Doc>) = docs
+                    .into_iter()
+                    .partition(|d| matches!(d.input, Some(Input::Network(_))));
+                for d in nets {
+                    other.extend(d.diagnostics.into_iter().map(|mut x| {
+                        x.file = Some(src.name.clone());
+                        x
+                    }));
                 }
-                let units: Vec<Unit> = docs
-                    .par_iter()
-                    .filter(|d| !matches!(d.input, Some(Input::Network(_))))
+                let units: Vec<Unit> = vms
+                    .into_par_iter()
                     .map(|d| pipeline::analyze(d, &catalogs, opts))
                     .collect();
                 files.push(units);
@@ -377,7 +421,17 @@ fn sources_map(b: &Batch) -> report::Sources<'_> {
 
 fn validate(a: CheckArgs) -> Result<u8, String> {
     let opts = options(&a.common);
-    let batch = load_batch(&a.common, &opts)?;
+    let mut batch = load_batch(&a.common, &opts)?;
+    if let Some(path) = &a.crd {
+        let src = inputs::read(path).map_err(|e| e.to_string())?;
+        let crd = guestnet_cli::crd::Crd::load(&src.text).map_err(|e| format!("{path}: {e}"))?;
+        for u in batch.files.iter_mut().flatten() {
+            if let Some(root) = &u.root {
+                let found = crd.check(root);
+                u.diagnostics.extend(found);
+            }
+        }
+    }
     let diags = batch.diagnostics(a.common.info);
     let text = report::render(
         a.format,
@@ -398,6 +452,9 @@ fn targets(t: TargetArg) -> Vec<Target> {
         TargetArg::Netplan => vec![Target::Netplan],
         TargetArg::CloudInit => vec![Target::CloudInit],
         TargetArg::Status => vec![Target::Status],
+        TargetArg::Vapp => vec![Target::Vapp],
+        TargetArg::Custcfg => vec![Target::Custcfg],
+        TargetArg::Vmx => vec![Target::Vmx],
         TargetArg::Gosc => vec![Target::Gosc],
         TargetArg::All => Target::ALL.to_vec(),
     }
@@ -409,6 +466,8 @@ fn render_cmd(a: RenderArgs) -> Result<u8, String> {
         GatewayStyleArg::Routes => GatewayStyle::Routes,
         GatewayStyleArg::Gateway4 => GatewayStyle::Gateway4,
     };
+    opts.render.custcfg_marker_id = a.custcfg_marker_id.clone();
+    opts.render.custcfg_post_gc_status = a.custcfg_post_gc_status;
     opts.render.gosc.api_version = a.api_version;
     opts.render.gosc.envelope = match a.gosc_envelope {
         None => EnvelopeKind::None,
@@ -427,6 +486,9 @@ fn render_cmd(a: RenderArgs) -> Result<u8, String> {
         ));
     }
     let mut diags = batch.diagnostics(a.common.info);
+    // Progress for long interactive runs only; CI logs stay clean.
+    let progress = vms.len() >= 1000 && std::io::stderr().is_terminal();
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let rendered: Vec<(&str, &Unit, Vec<render::Rendered>)> = vms
         .par_iter()
         .map(|(file, u)| {
@@ -437,9 +499,16 @@ fn render_cmd(a: RenderArgs) -> Result<u8, String> {
                     .collect(),
                 _ => Vec::new(),
             };
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if progress && n.is_multiple_of(500) {
+                eprint!("\rguestnet: rendered {n}/{}", vms.len());
+            }
             (*file, *u, out)
         })
         .collect();
+    if progress {
+        eprintln!("\rguestnet: rendered {}/{}", vms.len(), vms.len());
+    }
     let mut write_errors = Vec::new();
     for (file, u, outs) in &rendered {
         for r in outs {

@@ -63,6 +63,7 @@ codes! {
     MissingField = "GN006", Error, "a required field is missing";
     Yaml11Boolean = "GN007", Warning, "YAML 1.1 boolean spelling (yes/no/on/off)";
     DuplicateKey = "GN008", Error, "a mapping key appears twice";
+    CrdSchema = "GN009", Error, "the document violates the CRD's openAPIV3Schema (--crd)";
     TooManyInterfaces = "GN101", Error, "more than 10 network interfaces";
     InterfaceName = "GN102", Error, "interface name invalid or duplicated";
     InterfaceResourceName = "GN103", Error, "resulting NetworkInterface name is not a DNS-1123 subdomain";
@@ -94,6 +95,8 @@ codes! {
     Vmxnet3 = "GN141", Error, "NIC type / vmxnet3 / advancedProperties rule";
     NetworkProvider = "GN142", Warning, "rule that depends on the cluster's network provider";
     IpamModes = "GN143", Error, "ipamModes / vnumaNodeID rule";
+    VAppTemplate = "GN160", Warning, "vApp property template fails in vm-operator, which then uses the raw text";
+    VAppTemplateUnsupported = "GN161", Warning, "vApp property template construct guestnet cannot evaluate offline";
     GatewayOutsideSubnet = "GN201", Error, "gateway is not inside any subnet of the interface";
     NonCanonicalCidr = "GN202", Warning, "CIDR has host bits set";
     MtuRange = "GN203", Error, "MTU outside what the guest and vSphere accept";
@@ -110,11 +113,16 @@ codes! {
     NoAddressing = "GN214", Info, "interface without DHCP or static addresses";
     GatewayIsAddress = "GN215", Error, "gateway equals the interface's own address";
     UnknownNetwork = "GN216", Warning, "interface refers to a network the catalog does not describe";
-    XmlCharacter = "GN220", Error, "a value contains a character XML 1.0 cannot carry";
     XmlInput = "GN221", Error, "XML input is not well-formed or not a vim25 CustomizationSpec";
+    UnsafeValue = "GN230", Error, "value contains characters a guest artifact format cannot carry";
+    TimeZone = "GN231", Error, "time zone is not a tz database name";
+    VAppPropertyKey = "GN232", Error, "vApp property key cannot be an OVF property id";
+    NicIdentity = "GN233", Warning, "NIC identity: how artifacts find the guest's network devices";
     LossyTranslation = "GN301", Warning, "the target cannot express this value";
     ApiVersionDropped = "GN310", Warning, "the requested vSphere API version has no element for this value";
     GoscLimit = "GN311", Error, "a value exceeds what a vim25 CustomizationSpec can carry";
+    CustCfgPrimary = "GN320", Warning, "cust.cfg gives the default route to the PRIMARY NIC only";
+    CustCfgNeedsMac = "GN321", Error, "cust.cfg needs every NIC's MAC address";
     TargetUnused = "GN401", Info, "the VM's bootstrap provider does not read this artifact";
 }
 

@@ -70,6 +70,10 @@ pub fn text(r: &Resolved) -> String {
         &list(&r.search_domains),
         Some(&r.search_domains.source),
     );
+    match &r.primary_interface {
+        Some(p) => row(&mut o, "  ", "primaryNic", &p.value, Some(&p.source)),
+        None => row(&mut o, "  ", "primaryNic", "", None),
+    }
     if r.network_disabled {
         let _ = writeln!(o, "  network disabled: no interfaces are created");
     }

@@ -5,7 +5,7 @@
 use crate::diagnostic::{self, Code, Diagnostic, Severity};
 use crate::model::{ApiVersion, NetworkCatalog, VirtualMachine, catalog};
 use crate::render::RenderOptions;
-use crate::resolve::{self, Resolved};
+use crate::resolve::{self, MacPolicy, ResolveOptions, Resolved};
 use crate::source::{Limits, Node, de, yaml};
 use crate::validate::{self, ValidateOptions};
 
@@ -13,6 +13,7 @@ use crate::validate::{self, ValidateOptions};
 pub struct CompileOptions {
     pub limits: Limits,
     pub validate: ValidateOptions,
+    pub resolve: ResolveOptions,
     pub render: RenderOptions,
 }
 
@@ -121,11 +122,18 @@ impl Unit {
     }
 }
 
-/// Validates and resolves one loaded document against the batch's catalogs.
-pub fn analyze(doc: &Doc, catalogs: &[NetworkCatalog], opts: &CompileOptions) -> Unit {
-    let mut diagnostics = doc.diagnostics.clone();
-    let (vm, version) = match &doc.input {
-        Some(Input::VirtualMachine(vm, v)) => (Some((**vm).clone()), Some(*v)),
+/// Validates and resolves one loaded document against the batch's catalogs. Takes the
+/// document by value: its tree moves into the unit instead of being copied.
+pub fn analyze(doc: Doc, catalogs: &[NetworkCatalog], opts: &CompileOptions) -> Unit {
+    let Doc {
+        index,
+        root,
+        input,
+        mut diagnostics,
+        poisoned,
+    } = doc;
+    let (vm, version) = match input {
+        Some(Input::VirtualMachine(vm, v)) => (Some(*vm), Some(v)),
         _ => (None, None),
     };
     let mut resolved = None;
@@ -133,24 +141,38 @@ pub fn analyze(doc: &Doc, catalogs: &[NetworkCatalog], opts: &CompileOptions) ->
         let rules = validate::validate(vm, v, catalogs, &opts.validate);
         for mut d in rules {
             // A value the loader already replaced is reported once, by the loader.
-            let poisoned = doc.poisoned.iter().any(|p| {
-                d.path == *p
-                    || d.path.starts_with(&format!("{p}."))
-                    || d.path.starts_with(&format!("{p}["))
+            let is_poisoned = poisoned.iter().any(|p| {
+                d.path.strip_prefix(p.as_str()).is_some_and(|rest| {
+                    rest.is_empty() || rest.starts_with('.') || rest.starts_with('[')
+                })
             });
-            if !poisoned {
-                locate(&doc.root, &mut d);
+            if !is_poisoned {
+                locate(&root, &mut d);
                 diagnostics.push(d);
             }
         }
         if !diagnostics.iter().any(|d| d.severity == Severity::Error) {
-            resolved = Some(resolve::resolve(vm, v, catalogs));
+            if opts.resolve.mac_policy == MacPolicy::PciOrder {
+                for (i, f) in vm.interfaces().iter().enumerate() {
+                    if f.mac_addr.is_some() {
+                        let mut d = Diagnostic::new(
+                            Code::NicIdentity,
+                            format!("spec.network.interfaces[{i}].macAddr"),
+                            "macAddr is not used: --mac-policy pci-order identifies NICs by PCI order",
+                        )
+                        .with_help("use --mac-policy spec (the default) or derive to match NICs by MAC");
+                        locate(&root, &mut d);
+                        diagnostics.push(d);
+                    }
+                }
+            }
+            resolved = Some(resolve::resolve_with(vm, v, catalogs, &opts.resolve));
         }
     }
     diagnostic::sort(&mut diagnostics);
     Unit {
-        index: doc.index,
-        root: Some(doc.root.clone()),
+        index,
+        root: Some(root),
         vm,
         version,
         resolved,
@@ -202,18 +224,10 @@ pub fn compile_str(
     let mut cats = extra_catalogs.to_vec();
     cats.extend(catalogs(&docs));
     let mut out = Compiled::default();
-    for d in &docs {
+    for d in docs {
         match d.input {
-            Some(Input::Network(_)) => out.diagnostics.extend(d.diagnostics.iter().cloned()),
-            Some(Input::VirtualMachine(..)) => out.units.push(analyze(d, &cats, opts)),
-            None => out.units.push(Unit {
-                index: d.index,
-                root: Some(d.root.clone()),
-                vm: None,
-                version: None,
-                resolved: None,
-                diagnostics: d.diagnostics.clone(),
-            }),
+            Some(Input::Network(_)) => out.diagnostics.extend(d.diagnostics),
+            _ => out.units.push(analyze(d, &cats, opts)),
         }
     }
     out

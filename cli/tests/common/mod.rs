@@ -4,6 +4,7 @@
 use guestnet_core::pipeline::{CompileOptions, Unit, compile_str};
 use guestnet_core::render::GatewayStyle;
 use guestnet_core::render::gosc::EnvelopeKind;
+use guestnet_core::resolve::MacPolicy;
 use guestnet_core::validate::NetworkProvider;
 use guestnet_core::vim25::VimVersion;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,14 @@ pub fn case_options(case: &Path) -> CompileOptions {
                 "gatewayStyle: gateway4" => o.render.gateway_style = GatewayStyle::Gateway4,
                 "provider: vpc" => o.validate.provider = Some(NetworkProvider::Vpc),
                 "provider: vds" => o.validate.provider = Some(NetworkProvider::Vds),
+                l if l.starts_with("macPolicy: ") => {
+                    o.resolve.mac_policy = MacPolicy::parse(&l["macPolicy: ".len()..])
+                        .unwrap_or_else(|| panic!("unknown macPolicy in {}", case.display()))
+                }
+                l if l.starts_with("custcfgMarkerId: ") => {
+                    o.render.custcfg_marker_id = Some(l["custcfgMarkerId: ".len()..].to_string())
+                }
+                "custcfgPostGcStatus: true" => o.render.custcfg_post_gc_status = true,
                 "goscEnvelope: customize-vm" => o.render.gosc.envelope = EnvelopeKind::CustomizeVm,
                 "goscEnvelope: customize-guest" => {
                     o.render.gosc.envelope = EnvelopeKind::CustomizeGuest

@@ -174,6 +174,7 @@ pub struct NetworkSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub search_domains: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 10)))]
     pub interfaces: Vec<InterfaceSpec>,
     /// v1alpha6 only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -184,12 +185,15 @@ pub struct NetworkSpec {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InterfaceSpec {
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^[a-z0-9]{2,}$")))]
     #[serde(default)]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<PartialObjectRef>,
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^\w\w+$")))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guest_device_name: Option<String>,
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^([0-9A-Fa-f]{2}:){5}([0-9A-Fa-f]{2})$")))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac_addr: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -221,6 +225,7 @@ pub struct InterfaceSpec {
     pub vmxnet3: Option<Vmxnet3Spec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub advanced_properties: Vec<KeyValuePair>,
+    #[cfg_attr(feature = "schema", schemars(length(max = 2)))]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ipam_modes: Vec<String>,
 }
@@ -246,6 +251,7 @@ pub struct RouteSpec {
     pub to: String,
     #[serde(default)]
     pub via: String,
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric: Option<i64>,
 }
@@ -254,8 +260,10 @@ pub struct RouteSpec {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VlanSpec {
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 15), regex(pattern = r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")))]
     #[serde(default)]
     pub name: String,
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = 4094)))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     #[serde(default)]

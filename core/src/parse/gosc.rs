@@ -746,7 +746,7 @@ mod tests {
 
     #[test]
     fn hostile_values_round_trip() {
-        let y = "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata: {name: h}\nspec:\n  bootstrap:\n    linuxPrep:\n      timeZone: \"a<b&c]]>d\\r\\ne\"\n  network:\n    hostName: \"w<1>\"\n    interfaces: [{name: eth0, dhcp4: true}]\n";
+        let y = "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata: {name: h}\nspec:\n  bootstrap:\n    linuxPrep:\n      scriptText: {value: \"a<b&c]]>d\\r\\ne\"}\n  network:\n    hostName: \"w<1>\"\n    interfaces: [{name: eth0, dhcp4: true}]\n";
         let x = gosc(y);
         assert!(x.contains("<name>w&lt;1&gt;</name>"), "{x}");
         assert!(x.contains("a&lt;b&amp;c]]&gt;d&#13;\ne"), "{x}");
@@ -760,8 +760,9 @@ mod tests {
                 .linux_prep
                 .as_ref()
                 .unwrap()
-                .time_zone
-                .as_deref(),
+                .script_text
+                .as_ref()
+                .and_then(|s| s.value.as_deref()),
             Some("a<b&c]]>d\r\ne")
         );
     }

@@ -3,8 +3,11 @@
 //! is tolerant of what real files contain and strict about what would change meaning; it
 //! returns diagnostics with positions in *its* input.
 
+pub mod custcfg;
 pub mod gosc;
 pub mod netplan;
+pub mod vapp;
+pub mod vmx;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::VirtualMachine;
@@ -14,15 +17,27 @@ use crate::render::yaml_out;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Netplan,
+    Custcfg,
+    Vapp,
+    Vmx,
     Gosc,
 }
 
 impl Format {
-    pub const ALL: &'static [Format] = &[Format::Netplan, Format::Gosc];
+    pub const ALL: &'static [Format] = &[
+        Format::Netplan,
+        Format::Custcfg,
+        Format::Vapp,
+        Format::Vmx,
+        Format::Gosc,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Netplan => "netplan",
+            Format::Custcfg => "custcfg",
+            Format::Vapp => "vapp",
+            Format::Vmx => "vmx",
             Format::Gosc => "gosc",
         }
     }
@@ -40,10 +55,52 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Gives line-based diagnostics (those with a line but no real byte range) the byte range of
+/// their whole line, so snippets point at it.
+fn place_lines(text: &str, diags: &mut [Diagnostic]) {
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    for d in diags.iter_mut() {
+        let Some(line) = d.line else { continue };
+        if !matches!(d.byte_range, None | Some((0, 0))) {
+            continue;
+        }
+        let Some(&start) = starts.get((line as usize).saturating_sub(1)) else {
+            continue;
+        };
+        let end = text[start..]
+            .find('\n')
+            .map(|i| start + i)
+            .unwrap_or(text.len());
+        let end = if text[..end].ends_with('\r') {
+            end - 1
+        } else {
+            end
+        };
+        d.byte_range = Some((start, end.max(start)));
+        d.column = Some(1);
+        d.end_line = Some(line);
+        d.end_column =
+            Some(u32::try_from(text[start..end.max(start)].chars().count() + 1).unwrap_or(1));
+    }
+}
+
 /// Reads `text` as `format`. `name` is the VM name to use when the format carries none.
 pub fn parse(format: Format, text: &str, name: &str) -> Parsed {
+    let mut p = parse_inner(format, text, name);
+    if matches!(format, Format::Custcfg | Format::Vmx) {
+        place_lines(text, &mut p.diagnostics);
+    }
+    p
+}
+
+fn parse_inner(format: Format, text: &str, name: &str) -> Parsed {
     match format {
         Format::Netplan => netplan::parse(text, name),
+        Format::Custcfg => custcfg::parse(text, name),
+        Format::Vapp => vapp::parse(text, name),
+        Format::Vmx => vmx::parse(text, name),
         Format::Gosc => gosc::parse(text, name),
     }
 }

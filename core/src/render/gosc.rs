@@ -702,7 +702,7 @@ pub fn render(vm: &VirtualMachine, r: &Resolved, opts: &RenderOptions) -> Render
         },
         Err(e) => {
             diagnostics.push(Diagnostic::new(
-                Code::XmlCharacter,
+                Code::UnsafeValue,
                 "spec",
                 format!(
                     "the value for `{}` contains U+{:04X}, which XML 1.0 cannot carry; the gosc target renders nothing",

@@ -3,9 +3,14 @@
 //! diagnostics explaining why it cannot — never a partial artifact.
 
 pub mod cloudinit;
+pub mod custcfg;
+pub mod encode;
 pub mod gosc;
+pub mod gotemplate;
 pub mod netplan;
 pub mod status;
+pub mod vapp;
+pub mod vmx;
 pub mod yaml_out;
 
 use crate::diagnostic::{Code, Diagnostic};
@@ -19,6 +24,9 @@ pub enum Target {
     Netplan,
     CloudInit,
     Status,
+    Vapp,
+    Custcfg,
+    Vmx,
     Gosc,
 }
 
@@ -27,6 +35,9 @@ impl Target {
         Target::Netplan,
         Target::CloudInit,
         Target::Status,
+        Target::Vapp,
+        Target::Custcfg,
+        Target::Vmx,
         Target::Gosc,
     ];
 
@@ -35,6 +46,9 @@ impl Target {
             Target::Netplan => "netplan",
             Target::CloudInit => "cloud-init",
             Target::Status => "status",
+            Target::Vapp => "vapp",
+            Target::Custcfg => "custcfg",
+            Target::Vmx => "vmx",
             Target::Gosc => "gosc",
         }
     }
@@ -43,11 +57,15 @@ impl Target {
         Self::ALL.iter().copied().find(|t| t.as_str() == s)
     }
 
-    /// Whether the VM's bootstrap provider makes the guest read this artifact.
+    /// Whether the VM's bootstrap makes the guest (or vSphere) read this artifact.
     fn used_by(self, vm: &VirtualMachine, p: Provider) -> bool {
         match self {
             Target::Netplan | Target::CloudInit => p == Provider::CloudInit,
-            Target::Status => true,
+            Target::Status | Target::Vmx => true,
+            // vAppConfig may accompany LinuxPrep or Sysprep.
+            Target::Vapp => vm.bootstrap().is_some_and(|b| b.vapp_config.is_some()),
+            // Linux guest customization (also vm-operator's default for Linux guests).
+            Target::Custcfg => matches!(p, Provider::LinuxPrep | Provider::None),
             Target::Gosc => gosc::used_by(vm, p),
         }
     }
@@ -68,6 +86,12 @@ pub enum GatewayStyle {
 pub struct RenderOptions {
     pub gateway_style: GatewayStyle,
     pub gosc: gosc::GoscOptions,
+    /// cust.cfg `[MISC] MARKER-ID`: makes the guest run password and script customization
+    /// once per new marker.
+    pub custcfg_marker_id: Option<String>,
+    /// cust.cfg `[MISC] POST-GC-STATUS = yes`: the guest reports progress in
+    /// `guestinfo.gc.status`.
+    pub custcfg_post_gc_status: bool,
 }
 
 /// One output file.
@@ -89,6 +113,9 @@ pub fn render(target: Target, vm: &VirtualMachine, r: &Resolved, opts: &RenderOp
         Target::Netplan => netplan::render(r, opts),
         Target::CloudInit => cloudinit::render(vm, r, opts),
         Target::Status => status::render(r),
+        Target::Vapp => vapp::render(vm, r),
+        Target::Custcfg => custcfg::render(vm, r, opts),
+        Target::Vmx => vmx::render(vm, r, opts),
         Target::Gosc => gosc::render(vm, r, opts),
     };
     if !target.used_by(vm, r.provider) {

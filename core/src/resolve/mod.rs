@@ -23,6 +23,9 @@ pub enum Source {
     Spec(String),
     /// vm-operator's built-in default.
     Default(String),
+    /// Computed by guestnet from other values (a derived MAC, the primary NIC); the detail
+    /// says how.
+    Derived(String),
 }
 
 impl std::fmt::Display for Source {
@@ -33,6 +36,7 @@ impl std::fmt::Display for Source {
             }
             Source::Network(n) => write!(f, "network catalog {n}"),
             Source::Default(why) => write!(f, "default ({why})"),
+            Source::Derived(how) => write!(f, "derived ({how})"),
         }
     }
 }
@@ -130,6 +134,133 @@ pub struct Resolved {
     pub vlans: Vec<Vlan>,
     pub public_keys: Vec<String>,
     pub wait_on_network: Option<WaitOnNetwork>,
+    /// The interface that owns the default route (cust.cfg `PRIMARY = yes`), and why.
+    pub primary_interface: Option<Sourced<String>>,
+}
+
+/// How interfaces get their MAC address (design §5 "NIC identity").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MacPolicy {
+    /// Only `macAddr` from the spec; other interfaces have no known MAC and every artifact
+    /// falls back (netplan matches by name, GOSC uses PCI order, VMX lets vSphere generate).
+    #[default]
+    Spec,
+    /// `macAddr` when given, otherwise a stable MAC derived from namespace/name/interface in
+    /// VMware's static range, so VMX, netplan, GOSC and cust.cfg all agree. See [`derive_mac`].
+    Derive,
+    /// NICs are identified by PCI order only: no MAC is used, not even `macAddr`.
+    PciOrder,
+}
+
+impl MacPolicy {
+    pub const ALL: &'static [MacPolicy] =
+        &[MacPolicy::Spec, MacPolicy::Derive, MacPolicy::PciOrder];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MacPolicy::Spec => "spec",
+            MacPolicy::Derive => "derive",
+            MacPolicy::PciOrder => "pci-order",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MacPolicy> {
+        Self::ALL.iter().copied().find(|p| p.as_str() == s)
+    }
+}
+
+/// Options of the resolution step.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResolveOptions {
+    pub mac_policy: MacPolicy,
+}
+
+/// First octets of VMware's manually assigned (static) MAC range.
+pub const VMWARE_STATIC_OUI: [u8; 3] = [0x00, 0x50, 0x56];
+/// Derived MACs use the low 22 bits: 00:50:56:00:00:00 - 00:50:56:3f:ff:ff.
+const STATIC_RANGE_MASK: u32 = 0x3f_ffff;
+
+/// 64-bit FNV-1a.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn mac_from_low22(v: u32) -> [u8; 6] {
+    let v = v & STATIC_RANGE_MASK;
+    let [_, a, b, c] = v.to_be_bytes();
+    [
+        VMWARE_STATIC_OUI[0],
+        VMWARE_STATIC_OUI[1],
+        VMWARE_STATIC_OUI[2],
+        a,
+        b,
+        c,
+    ]
+}
+
+/// The hash input for a derived MAC: `namespace/name/interface` (namespace `default` when the
+/// manifest has none, as Kubernetes would place it).
+pub fn derive_mac_key(namespace: Option<&str>, name: &str, interface: &str) -> String {
+    format!("{}/{name}/{interface}", namespace.unwrap_or("default"))
+}
+
+/// A MAC in 00:50:56:00:00:00-3f:ff:ff for `key`, avoiding `taken`:
+/// candidate `k` is FNV-1a-64 of `key` (k = 0) or of `key#k` (k = 1..=63), xor-folded to
+/// 32 bits and masked to 22; the first candidate not in `taken` wins. (If all 64 collide,
+/// which needs 64 MACs in one VM, the last candidate is incremented until free.)
+pub fn derive_mac(key: &str, taken: &[[u8; 6]]) -> [u8; 6] {
+    let fold = |h: u64| -> u32 { u32::try_from((h ^ (h >> 32)) & 0xffff_ffff).unwrap_or(0) };
+    let mut last = 0u32;
+    for k in 0..64u32 {
+        let input = if k == 0 {
+            key.to_string()
+        } else {
+            format!("{key}#{k}")
+        };
+        last = fold(fnv1a64(input.as_bytes()));
+        let mac = mac_from_low22(last);
+        if !taken.contains(&mac) {
+            return mac;
+        }
+    }
+    let mut v = last & STATIC_RANGE_MASK;
+    for _ in 0..=STATIC_RANGE_MASK {
+        v = (v + 1) & STATIC_RANGE_MASK;
+        let mac = mac_from_low22(v);
+        if !taken.contains(&mac) {
+            return mac;
+        }
+    }
+    mac_from_low22(v)
+}
+
+/// Picks the interface that owns the default route: the first with an IPv4 gateway, else the
+/// first with an IPv6 gateway, else the first using DHCPv4, else the first interface.
+fn primary_interface(interfaces: &[Interface]) -> Option<Sourced<String>> {
+    let pick = |f: &Interface, why: &str| Some(src(f.name.clone(), Source::Derived(why.into())));
+    if let Some(f) = interfaces.iter().find(|f| f.gateway4.is_some()) {
+        return pick(f, "the first interface with an IPv4 default gateway");
+    }
+    if let Some(f) = interfaces.iter().find(|f| f.gateway6.is_some()) {
+        return pick(
+            f,
+            "no IPv4 gateway; the first interface with an IPv6 default gateway",
+        );
+    }
+    if let Some(f) = interfaces.iter().find(|f| f.dhcp4.value) {
+        return pick(
+            f,
+            "no static gateway; the first interface using DHCPv4, whose default route comes from DHCP",
+        );
+    }
+    let f = interfaces.first()?;
+    pick(f, "no interface has a default gateway; the first interface")
 }
 
 /// The catalog describing an interface's network: same name, and same namespace when the
@@ -150,8 +281,19 @@ fn catalog_name(c: &NetworkCatalog) -> String {
     c.metadata.name.clone().unwrap_or_default()
 }
 
-/// Resolves a VM that passed validation (errors would make some values meaningless).
+/// Resolves a VM that passed validation (errors would make some values meaningless), with
+/// default options.
 pub fn resolve(vm: &VirtualMachine, version: ApiVersion, catalogs: &[NetworkCatalog]) -> Resolved {
+    resolve_with(vm, version, catalogs, &ResolveOptions::default())
+}
+
+/// Resolves a VM that passed validation.
+pub fn resolve_with(
+    vm: &VirtualMachine,
+    version: ApiVersion,
+    catalogs: &[NetworkCatalog],
+    opts: &ResolveOptions,
+) -> Resolved {
     let net = vm.network();
     let provider = vm.provider();
     let ci = vm.cloud_init();
@@ -359,6 +501,8 @@ pub fn resolve(vm: &VirtualMachine, version: ApiVersion, catalogs: &[NetworkCata
                 .collect(),
         });
     }
+    apply_mac_policy(vm, &mut interfaces, opts.mac_policy);
+    let primary_interface = primary_interface(&interfaces);
     let first_cat = specs.iter().find_map(|f| find_catalog(catalogs, vm, f));
     let nameservers = if !global_ns.is_empty() {
         src(
@@ -414,6 +558,35 @@ pub fn resolve(vm: &VirtualMachine, version: ApiVersion, catalogs: &[NetworkCata
                 },
             )
         }),
+        primary_interface,
+    }
+}
+
+fn apply_mac_policy(vm: &VirtualMachine, interfaces: &mut [Interface], policy: MacPolicy) {
+    match policy {
+        MacPolicy::Spec => {}
+        MacPolicy::PciOrder => {
+            for f in interfaces.iter_mut() {
+                f.mac = None;
+            }
+        }
+        MacPolicy::Derive => {
+            let mut taken: Vec<[u8; 6]> = interfaces
+                .iter()
+                .filter_map(|f| f.mac.as_ref().and_then(|m| parse_mac(&m.value)))
+                .collect();
+            for f in interfaces.iter_mut().filter(|f| f.mac.is_none()) {
+                let key = derive_mac_key(vm.metadata.namespace.as_deref(), vm.name(), &f.name);
+                let mac = derive_mac(&key, &taken);
+                taken.push(mac);
+                f.mac = Some(src(
+                    format_mac(&mac),
+                    Source::Derived(format!(
+                        "--mac-policy derive: FNV-1a of \"{key}\" in 00:50:56:00:00:00-3f:ff:ff"
+                    )),
+                ));
+            }
+        }
     }
 }
 

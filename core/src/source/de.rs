@@ -59,15 +59,57 @@ impl de::Error for DeError {
 pub fn from_node<'de, T: de::Deserialize<'de>>(node: &Node, sink: &Sink) -> Result<T, Diagnostic> {
     T::deserialize(NodeDe {
         node,
-        path: String::new(),
+        path: PathLink::Root,
         sink,
     })
     .map_err(|e| *e.0)
 }
 
-pub(crate) struct NodeDe<'a> {
+/// A field path as a borrowed chain, turned into text only when something is reported:
+/// most values are fine, and formatting a path per value was a tenth of the load time.
+#[derive(Clone, Copy)]
+enum PathLink<'p> {
+    Root,
+    Key(&'p PathLink<'p>, &'p str),
+    Index(&'p PathLink<'p>, usize),
+}
+
+impl PathLink<'_> {
+    fn render(&self) -> String {
+        let mut segs = Vec::new();
+        let mut cur = self;
+        loop {
+            match cur {
+                PathLink::Root => break,
+                PathLink::Key(parent, k) => {
+                    segs.push(Err(*k));
+                    cur = parent;
+                }
+                PathLink::Index(parent, i) => {
+                    segs.push(Ok(*i));
+                    cur = parent;
+                }
+            }
+        }
+        let mut out = String::new();
+        for seg in segs.iter().rev() {
+            match seg {
+                Err(k) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(k);
+                }
+                Ok(i) => out.push_str(&format!("[{i}]")),
+            }
+        }
+        out
+    }
+}
+
+pub(crate) struct NodeDe<'a, 'p> {
     node: &'a Node,
-    path: String,
+    path: PathLink<'p>,
     sink: &'a Sink,
 }
 
@@ -232,30 +274,25 @@ fn misplaced_hint(path: &str, key: &str) -> Option<&'static str> {
     }
 }
 
-impl<'a> NodeDe<'a> {
-    fn child(&self, node: &'a Node, seg: &str) -> NodeDe<'a> {
-        let path = if self.path.is_empty() {
-            seg.to_string()
-        } else {
-            format!("{}.{seg}", self.path)
-        };
+impl<'a, 'p> NodeDe<'a, 'p> {
+    fn child<'s>(&'s self, node: &'a Node, seg: &'a str) -> NodeDe<'a, 's> {
         NodeDe {
             node,
-            path,
+            path: PathLink::Key(&self.path, seg),
             sink: self.sink,
         }
     }
 
-    fn item(&self, node: &'a Node, i: usize) -> NodeDe<'a> {
+    fn item<'s>(&'s self, node: &'a Node, i: usize) -> NodeDe<'a, 's> {
         NodeDe {
             node,
-            path: format!("{}[{i}]", self.path),
+            path: PathLink::Index(&self.path, i),
             sink: self.sink,
         }
     }
 
     fn diag(&self, code: Code, message: String) -> Diagnostic {
-        Diagnostic::new(code, self.path.clone(), message).with_span(self.node.span)
+        Diagnostic::new(code, self.path.render(), message).with_span(self.node.span)
     }
 
     /// Reports a type mismatch and poisons the path; the caller then visits a neutral value.
@@ -274,7 +311,7 @@ impl<'a> NodeDe<'a> {
 
     fn locate(&self, mut e: DeError) -> DeError {
         if e.0.path.is_empty() && !e.0.has_span() {
-            e.0.path = self.path.clone();
+            e.0.path = self.path.render();
             e.0.set_span(self.node.span);
         }
         e
@@ -392,7 +429,7 @@ macro_rules! de_int {
     )*};
 }
 
-impl<'de> de::Deserializer<'de> for NodeDe<'_> {
+impl<'de> de::Deserializer<'de> for NodeDe<'_, '_> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
@@ -567,7 +604,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
     }
 }
 
-impl<'a> NodeDe<'a> {
+impl NodeDe<'_, '_> {
     fn map_with_fields<'de, V: Visitor<'de>>(
         self,
         fields: Option<&'static [&'static str]>,
@@ -591,13 +628,13 @@ impl<'a> NodeDe<'a> {
     }
 }
 
-struct Seq<'s, 'a> {
-    de: &'s NodeDe<'a>,
+struct Seq<'s, 'a, 'p> {
+    de: &'s NodeDe<'a, 'p>,
     items: &'a [Node],
     i: usize,
 }
 
-impl<'de> SeqAccess<'de> for Seq<'_, '_> {
+impl<'de> SeqAccess<'de> for Seq<'_, '_, '_> {
     type Error = DeError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
@@ -617,14 +654,14 @@ impl<'de> SeqAccess<'de> for Seq<'_, '_> {
     }
 }
 
-struct Map<'s, 'a> {
-    de: &'s NodeDe<'a>,
+struct Map<'s, 'a, 'p> {
+    de: &'s NodeDe<'a, 'p>,
     entries: &'a [(Node, Node)],
     fields: Option<&'static [&'static str]>,
     i: usize,
 }
 
-impl<'de> MapAccess<'de> for Map<'_, '_> {
+impl<'de> MapAccess<'de> for Map<'_, '_, '_> {
     type Error = DeError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -637,13 +674,14 @@ impl<'de> MapAccess<'de> for Map<'_, '_> {
                 && !fields.contains(&key)
             {
                 self.i += 1;
+                let parent = self.de.path.render();
                 let mut d = Diagnostic::new(
                     Code::UnknownField,
-                    join(&self.de.path, key),
+                    join(&parent, key),
                     format!("unknown field `{key}`"),
                 )
                 .with_span(k.span);
-                d = if let Some(hint) = misplaced_hint(&self.de.path, key) {
+                d = if let Some(hint) = misplaced_hint(&parent, key) {
                     d.with_help(hint)
                 } else if let Some(m) = did_you_mean(key, fields) {
                     d.with_help(format!("did you mean `{m}`?"))

@@ -3,6 +3,7 @@
 //! attached by the pipeline from the source tree, so rules stay independent of the syntax.
 
 mod bootstrap;
+pub mod guest;
 mod hostname;
 mod network;
 mod stricter;
@@ -79,6 +80,7 @@ pub fn validate(
     network::check(&mut cx);
     bootstrap::check(&mut cx);
     stricter::check(&mut cx);
+    guest::check(&mut cx);
     xmlchars::check_all(&mut cx);
     cx.out
 }
@@ -122,6 +124,13 @@ pub(crate) mod test_util {
             .iter()
             .map(|d| format!("{} {}", d.code, d.webhook_text()))
             .collect()
+    }
+
+    /// A CloudInit VM around the given `interfaces:` items.
+    pub fn ci(iface: &str) -> String {
+        format!(
+            "{HEAD}spec:\n  bootstrap: {{cloudInit: {{}}}}\n  network:\n    interfaces:\n{iface}"
+        )
     }
 
     pub const HEAD: &str = "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata: {name: my-vm, namespace: ns}\n";

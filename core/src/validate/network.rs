@@ -732,13 +732,7 @@ fn check_vlans(cx: &mut Ctx<'_>, provider: Provider) {
 
 #[cfg(test)]
 mod tests {
-    use crate::validate::test_util::{HEAD, run};
-
-    fn ci(iface: &str) -> String {
-        format!(
-            "{HEAD}spec:\n  bootstrap: {{cloudInit: {{}}}}\n  network:\n    interfaces:\n{iface}"
-        )
-    }
+    use crate::validate::test_util::{HEAD, ci, run};
 
     #[test]
     fn g8_interface_messages() {

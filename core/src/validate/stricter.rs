@@ -419,13 +419,7 @@ fn check_catalog(cx: &mut Ctx<'_>, p: &str, iface: &InterfaceSpec, nets: &[(usiz
 
 #[cfg(test)]
 mod tests {
-    use crate::validate::test_util::{HEAD, run};
-
-    fn ci(iface: &str) -> String {
-        format!(
-            "{HEAD}spec:\n  bootstrap: {{cloudInit: {{}}}}\n  network:\n    interfaces:\n{iface}"
-        )
-    }
+    use crate::validate::test_util::{ci, run};
 
     #[test]
     fn gateway_outside_subnet() {

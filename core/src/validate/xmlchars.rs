@@ -101,7 +101,7 @@ pub(super) fn check_all(cx: &mut Ctx<'_>) {
     for (path, value, c) in bad {
         cx.push(
             Diagnostic::invalid(
-                Code::XmlCharacter,
+                Code::UnsafeValue,
                 path,
                 &value,
                 &format!(
@@ -126,8 +126,8 @@ mod tests {
         assert_eq!(
             r,
             vec![
-                "GN220 spec.bootstrap.sysprep.sysprep.userData.fullName: Invalid value: \"a\\x01b\": contains U+0001, which XML 1.0 cannot carry (vSphere customization specs are XML)",
-                "GN220 spec.bootstrap.sysprep.sysprep.guiRunOnce.commands[0]: Invalid value: \"x\u{fffe}y\": contains U+FFFE, which XML 1.0 cannot carry (vSphere customization specs are XML)",
+                "GN230 spec.bootstrap.sysprep.sysprep.userData.fullName: Invalid value: \"a\\x01b\": contains U+0001, which XML 1.0 cannot carry (vSphere customization specs are XML)",
+                "GN230 spec.bootstrap.sysprep.sysprep.guiRunOnce.commands[0]: Invalid value: \"x\u{fffe}y\": contains U+FFFE, which XML 1.0 cannot carry (vSphere customization specs are XML)",
             ]
         );
     }
