@@ -5,9 +5,11 @@ use guestnet_cli::{EXAMPLE, inputs, output, report, schema};
 use clap::{Parser, Subcommand, ValueEnum};
 use guestnet_core::batch::{Origin, cross_check};
 use guestnet_core::pipeline::{self, CompileOptions, Doc, Input, Unit};
+use guestnet_core::render::gosc::EnvelopeKind;
 use guestnet_core::render::{self, GatewayStyle, Target};
 use guestnet_core::resolve::MacPolicy;
 use guestnet_core::validate::NetworkProvider;
+use guestnet_core::vim25::VimVersion;
 use guestnet_core::{Diagnostic, Severity, diagnostic, explain};
 use rayon::prelude::*;
 use report::Format;
@@ -125,6 +127,13 @@ struct RenderArgs {
     /// `routes` (netplan's recommendation) or `gateway4` (vm-operator's deprecated keys).
     #[arg(long, value_enum, default_value = "routes")]
     netplan_gateway_style: GatewayStyleArg,
+    /// gosc: wrap the CustomizationSpec in the SOAP body of CustomizeVM_Task,
+    /// CustomizeGuest_Task or CreateCustomizationSpec (default: a bare spec).
+    #[arg(long, value_enum)]
+    gosc_envelope: Option<GoscEnvelopeArg>,
+    /// gosc: the vCenter's API version (e.g. 7.0.3); newer elements are left out with a warning.
+    #[arg(long, value_parser = parse_api_version, default_value = "9.1.0.0")]
+    api_version: VimVersion,
     /// Format of the diagnostics printed on stderr.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
@@ -134,6 +143,18 @@ struct RenderArgs {
     /// cust.cfg: write `[MISC] POST-GC-STATUS = yes` (the guest reports guestinfo.gc.status).
     #[arg(long)]
     custcfg_post_gc_status: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum GoscEnvelopeArg {
+    CustomizeVm,
+    CustomizeGuest,
+    CreateSpec,
+}
+
+fn parse_api_version(s: &str) -> Result<VimVersion, String> {
+    VimVersion::parse(s)
+        .ok_or_else(|| format!("{s:?} is not a vSphere API version like 7.0.3 or 8.0.3.0"))
 }
 
 #[derive(clap::Args, Debug)]
@@ -165,6 +186,7 @@ enum TargetArg {
     Vapp,
     Custcfg,
     Vmx,
+    Gosc,
     All,
 }
 
@@ -433,6 +455,7 @@ fn targets(t: TargetArg) -> Vec<Target> {
         TargetArg::Vapp => vec![Target::Vapp],
         TargetArg::Custcfg => vec![Target::Custcfg],
         TargetArg::Vmx => vec![Target::Vmx],
+        TargetArg::Gosc => vec![Target::Gosc],
         TargetArg::All => Target::ALL.to_vec(),
     }
 }
@@ -445,6 +468,13 @@ fn render_cmd(a: RenderArgs) -> Result<u8, String> {
     };
     opts.render.custcfg_marker_id = a.custcfg_marker_id.clone();
     opts.render.custcfg_post_gc_status = a.custcfg_post_gc_status;
+    opts.render.gosc.api_version = a.api_version;
+    opts.render.gosc.envelope = match a.gosc_envelope {
+        None => EnvelopeKind::None,
+        Some(GoscEnvelopeArg::CustomizeVm) => EnvelopeKind::CustomizeVm,
+        Some(GoscEnvelopeArg::CustomizeGuest) => EnvelopeKind::CustomizeGuest,
+        Some(GoscEnvelopeArg::CreateSpec) => EnvelopeKind::CreateSpec,
+    };
     let batch = load_batch(&a.common, &opts)?;
     let targets = targets(a.target);
     let vms: Vec<(&str, &Unit)> = batch.units().filter(|(_, u)| u.vm.is_some()).collect();

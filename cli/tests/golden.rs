@@ -3,36 +3,11 @@
 //! `options.yaml`) and one insta snapshot per target plus the diagnostics. Review changes
 //! with `cargo insta review`; CI runs with `INSTA_UPDATE=no`, so a stale snapshot fails.
 
-use guestnet_core::explain;
-use guestnet_core::pipeline::{CompileOptions, compile_str};
-use guestnet_core::render::{self, GatewayStyle, Target};
-use guestnet_core::resolve::MacPolicy;
-use guestnet_core::validate::NetworkProvider;
-use std::path::Path;
+mod common;
 
-fn options(case: &Path) -> CompileOptions {
-    let mut o = CompileOptions::default();
-    if let Ok(text) = std::fs::read_to_string(case.join("options.yaml")) {
-        for line in text.lines() {
-            match line.trim() {
-                "gatewayStyle: gateway4" => o.render.gateway_style = GatewayStyle::Gateway4,
-                "provider: vpc" => o.validate.provider = Some(NetworkProvider::Vpc),
-                "provider: vds" => o.validate.provider = Some(NetworkProvider::Vds),
-                l if l.starts_with("macPolicy: ") => {
-                    o.resolve.mac_policy = MacPolicy::parse(&l["macPolicy: ".len()..])
-                        .unwrap_or_else(|| panic!("unknown macPolicy in {}", case.display()))
-                }
-                l if l.starts_with("custcfgMarkerId: ") => {
-                    o.render.custcfg_marker_id = Some(l["custcfgMarkerId: ".len()..].to_string())
-                }
-                "custcfgPostGcStatus: true" => o.render.custcfg_post_gc_status = true,
-                "" => {}
-                other => panic!("unknown option line {other:?} in {}", case.display()),
-            }
-        }
-    }
-    o
-}
+use guestnet_core::explain;
+use guestnet_core::pipeline::compile_str;
+use guestnet_core::render::{self, Target};
 
 /// Diagnostics in a reviewable one-line-each form: code severity line:col path: message.
 fn diag_lines<'a>(ds: impl Iterator<Item = &'a guestnet_core::Diagnostic>) -> String {
@@ -61,7 +36,7 @@ fn golden() {
     insta::glob!("../../golden-tests", "*/input.yaml", |path| {
         let case = path.parent().expect("case folder");
         let input = std::fs::read_to_string(path).expect("input");
-        let opts = options(case);
+        let opts = common::case_options(case);
         let compiled = compile_str(&input, &[], &opts);
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path(case);

@@ -113,11 +113,14 @@ codes! {
     NoAddressing = "GN214", Info, "interface without DHCP or static addresses";
     GatewayIsAddress = "GN215", Error, "gateway equals the interface's own address";
     UnknownNetwork = "GN216", Warning, "interface refers to a network the catalog does not describe";
+    XmlInput = "GN221", Error, "XML input is not well-formed or not a vim25 CustomizationSpec";
     UnsafeValue = "GN230", Error, "value contains characters a guest artifact format cannot carry";
     TimeZone = "GN231", Error, "time zone is not a tz database name";
     VAppPropertyKey = "GN232", Error, "vApp property key cannot be an OVF property id";
     NicIdentity = "GN233", Warning, "NIC identity: how artifacts find the guest's network devices";
     LossyTranslation = "GN301", Warning, "the target cannot express this value";
+    ApiVersionDropped = "GN310", Warning, "the requested vSphere API version has no element for this value";
+    GoscLimit = "GN311", Error, "a value exceeds what a vim25 CustomizationSpec can carry";
     CustCfgPrimary = "GN320", Warning, "cust.cfg gives the default route to the PRIMARY NIC only";
     CustCfgNeedsMac = "GN321", Error, "cust.cfg needs every NIC's MAC address";
     TargetUnused = "GN401", Info, "the VM's bootstrap provider does not read this artifact";

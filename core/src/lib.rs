@@ -16,6 +16,7 @@ pub mod render;
 pub mod resolve;
 pub mod source;
 pub mod validate;
+pub mod vim25;
 
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use pipeline::{CompileOptions, Compiled, compile_str};

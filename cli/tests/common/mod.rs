@@ -2,7 +2,46 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use guestnet_core::pipeline::{CompileOptions, Unit, compile_str};
+use guestnet_core::render::GatewayStyle;
+use guestnet_core::render::gosc::EnvelopeKind;
+use guestnet_core::resolve::MacPolicy;
+use guestnet_core::validate::NetworkProvider;
+use guestnet_core::vim25::VimVersion;
 use std::path::{Path, PathBuf};
+
+/// A golden case's `options.yaml` (one `key: value` per line) as compile options.
+pub fn case_options(case: &Path) -> CompileOptions {
+    let mut o = CompileOptions::default();
+    if let Ok(text) = std::fs::read_to_string(case.join("options.yaml")) {
+        for line in text.lines() {
+            match line.trim() {
+                "gatewayStyle: gateway4" => o.render.gateway_style = GatewayStyle::Gateway4,
+                "provider: vpc" => o.validate.provider = Some(NetworkProvider::Vpc),
+                "provider: vds" => o.validate.provider = Some(NetworkProvider::Vds),
+                l if l.starts_with("macPolicy: ") => {
+                    o.resolve.mac_policy = MacPolicy::parse(&l["macPolicy: ".len()..])
+                        .unwrap_or_else(|| panic!("unknown macPolicy in {}", case.display()))
+                }
+                l if l.starts_with("custcfgMarkerId: ") => {
+                    o.render.custcfg_marker_id = Some(l["custcfgMarkerId: ".len()..].to_string())
+                }
+                "custcfgPostGcStatus: true" => o.render.custcfg_post_gc_status = true,
+                "goscEnvelope: customize-vm" => o.render.gosc.envelope = EnvelopeKind::CustomizeVm,
+                "goscEnvelope: customize-guest" => {
+                    o.render.gosc.envelope = EnvelopeKind::CustomizeGuest
+                }
+                "goscEnvelope: create-spec" => o.render.gosc.envelope = EnvelopeKind::CreateSpec,
+                l if l.starts_with("apiVersion: ") => {
+                    o.render.gosc.api_version =
+                        VimVersion::parse(&l["apiVersion: ".len()..]).expect("api version")
+                }
+                "" => {}
+                other => panic!("unknown option line {other:?} in {}", case.display()),
+            }
+        }
+    }
+    o
+}
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -43,10 +82,16 @@ pub fn oracle_available(tool: &str, why: &str) -> bool {
             .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
             .unwrap_or(false)
     };
+    oracle_found(found, &format!("`{tool}` is not installed"), why)
+}
+
+/// Like [`oracle_available`] for a condition the caller checked (a Python module, a
+/// package's source tree): skip loudly, or fail under `GUESTNET_REQUIRE_ORACLES=1`.
+pub fn oracle_found(found: bool, what: &str, why: &str) -> bool {
     if found {
         return true;
     }
-    let msg = format!("ORACLE SKIPPED: `{tool}` is not installed ({why})");
+    let msg = format!("ORACLE SKIPPED: {what} ({why})");
     if std::env::var("GUESTNET_REQUIRE_ORACLES").as_deref() == Ok("1") {
         panic!("{msg}; GUESTNET_REQUIRE_ORACLES=1 forbids skipping");
     }

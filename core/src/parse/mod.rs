@@ -4,6 +4,7 @@
 //! returns diagnostics with positions in *its* input.
 
 pub mod custcfg;
+pub mod gosc;
 pub mod netplan;
 pub mod vapp;
 pub mod vmx;
@@ -19,11 +20,17 @@ pub enum Format {
     Custcfg,
     Vapp,
     Vmx,
+    Gosc,
 }
 
 impl Format {
-    pub const ALL: &'static [Format] =
-        &[Format::Netplan, Format::Custcfg, Format::Vapp, Format::Vmx];
+    pub const ALL: &'static [Format] = &[
+        Format::Netplan,
+        Format::Custcfg,
+        Format::Vapp,
+        Format::Vmx,
+        Format::Gosc,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -31,6 +38,7 @@ impl Format {
             Format::Custcfg => "custcfg",
             Format::Vapp => "vapp",
             Format::Vmx => "vmx",
+            Format::Gosc => "gosc",
         }
     }
 
@@ -93,6 +101,7 @@ fn parse_inner(format: Format, text: &str, name: &str) -> Parsed {
         Format::Custcfg => custcfg::parse(text, name),
         Format::Vapp => vapp::parse(text, name),
         Format::Vmx => vmx::parse(text, name),
+        Format::Gosc => gosc::parse(text, name),
     }
 }
 

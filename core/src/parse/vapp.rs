@@ -28,7 +28,7 @@ pub struct OvfEnv {
 const MAX_DEPTH: usize = 64;
 
 fn ns_is(r: &ResolveResult<'_>, uri: &str) -> bool {
-    matches!(r, ResolveResult::Bound(ns) if ns.as_ref() == uri.as_bytes())
+    matches!(r, ResolveResult::Bound(ns) if ns.0 == uri)
 }
 
 fn err(msg: impl Into<String>) -> Diagnostic {
@@ -43,15 +43,12 @@ fn attrs(
     let mut out = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(|x| err(format!("malformed attribute: {x}")))?;
-        let (r, local) = reader.resolve_attribute(a.key);
+        let (r, local) = reader.resolver().resolve_attribute(a.key);
         if ns_is(&r, ns) {
             let v = a
-                .unescape_value()
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                 .map_err(|x| err(format!("bad attribute value: {x}")))?;
-            out.push((
-                String::from_utf8_lossy(local.as_ref()).into_owned(),
-                v.into_owned(),
-            ));
+            out.push((local.into_inner().to_string(), v.into_owned()));
         }
     }
     Ok(out)
@@ -73,7 +70,7 @@ pub fn read(text: &str) -> Result<OvfEnv, Diagnostic> {
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(ev, Event::Empty(_));
-                let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                let local = e.local_name().into_inner().to_string();
                 if stack.is_empty() {
                     if seen_root {
                         return Err(err("more than one root element"));

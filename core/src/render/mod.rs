@@ -5,6 +5,7 @@
 pub mod cloudinit;
 pub mod custcfg;
 pub mod encode;
+pub mod gosc;
 pub mod gotemplate;
 pub mod netplan;
 pub mod status;
@@ -26,6 +27,7 @@ pub enum Target {
     Vapp,
     Custcfg,
     Vmx,
+    Gosc,
 }
 
 impl Target {
@@ -36,6 +38,7 @@ impl Target {
         Target::Vapp,
         Target::Custcfg,
         Target::Vmx,
+        Target::Gosc,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +49,7 @@ impl Target {
             Target::Vapp => "vapp",
             Target::Custcfg => "custcfg",
             Target::Vmx => "vmx",
+            Target::Gosc => "gosc",
         }
     }
 
@@ -62,6 +66,7 @@ impl Target {
             Target::Vapp => vm.bootstrap().is_some_and(|b| b.vapp_config.is_some()),
             // Linux guest customization (also vm-operator's default for Linux guests).
             Target::Custcfg => matches!(p, Provider::LinuxPrep | Provider::None),
+            Target::Gosc => gosc::used_by(vm, p),
         }
     }
 }
@@ -80,6 +85,7 @@ pub enum GatewayStyle {
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
     pub gateway_style: GatewayStyle,
+    pub gosc: gosc::GoscOptions,
     /// cust.cfg `[MISC] MARKER-ID`: makes the guest run password and script customization
     /// once per new marker.
     pub custcfg_marker_id: Option<String>,
@@ -110,9 +116,10 @@ pub fn render(target: Target, vm: &VirtualMachine, r: &Resolved, opts: &RenderOp
         Target::Vapp => vapp::render(vm, r),
         Target::Custcfg => custcfg::render(vm, r, opts),
         Target::Vmx => vmx::render(vm, r, opts),
+        Target::Gosc => gosc::render(vm, r, opts),
     };
     if !target.used_by(vm, r.provider) {
-        out.diagnostics.push(Diagnostic::new(
+        let mut d = Diagnostic::new(
             Code::TargetUnused,
             "spec.bootstrap",
             format!(
@@ -120,7 +127,14 @@ pub fn render(target: Target, vm: &VirtualMachine, r: &Resolved, opts: &RenderOp
                 target.as_str(),
                 r.provider
             ),
-        ));
+        );
+        if target == Target::Gosc && r.provider == Provider::CloudInit {
+            d = d.with_help(format!(
+                "vm-operator sends CustomizationCloudinitPrep only with the annotation {}: cloudinitprep",
+                gosc::CLOUDINIT_TYPE_ANNOTATION
+            ));
+        }
+        out.diagnostics.push(d);
     }
     out
 }

@@ -8,6 +8,7 @@ mod hostname;
 mod network;
 mod stricter;
 mod version;
+mod xmlchars;
 
 pub use hostname::{is_valid_domain_name, is_valid_host_name};
 
@@ -80,6 +81,7 @@ pub fn validate(
     bootstrap::check(&mut cx);
     stricter::check(&mut cx);
     guest::check(&mut cx);
+    xmlchars::check_all(&mut cx);
     cx.out
 }
 

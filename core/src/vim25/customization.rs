@@ -1,0 +1,1821 @@
+//! `CustomizationSpec` and the types under it, as far as guestnet writes or reads them, with
+//! the XML encoding (WSDL element order, `xsi:type` on every polymorphic field) and a
+//! decoder that accepts a bare spec or one inside a SOAP body, under any namespace prefix.
+//!
+//! The decoder is as strict as pyVmomi about names and types (unknown elements, unknown or
+//! missing `xsi:type`, malformed scalars are errors) and, unlike pyVmomi, also about missing
+//! required elements. It does not care about element order, as no vim25 reader does.
+
+use super::xml::{self, Element, NS_SOAPENV, NS_VIM25, NS_XSD, NS_XSI, XmlWriter};
+use crate::diagnostic::{Code, Diagnostic};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CustomizationSpec {
+    pub options: Option<Options>,
+    pub identity: Identity,
+    pub global_ip_settings: GlobalIpSettings,
+    pub nic_setting_map: Vec<AdapterMapping>,
+    /// Signed bytes, one element each (read only; guestnet never encrypts).
+    pub encryption_key: Vec<i8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Options {
+    Linux,
+    Win {
+        change_sid: bool,
+        delete_accounts: bool,
+        reboot: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    LinuxPrep(LinuxPrep),
+    Sysprep(Box<Sysprep>),
+    SysprepText(String),
+    CloudinitPrep {
+        metadata: String,
+        userdata: Option<String>,
+    },
+}
+
+impl Default for Identity {
+    fn default() -> Self {
+        Identity::LinuxPrep(LinuxPrep::default())
+    }
+}
+
+impl Identity {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Identity::LinuxPrep(_) => "CustomizationLinuxPrep",
+            Identity::Sysprep(_) => "CustomizationSysprep",
+            Identity::SysprepText(_) => "CustomizationSysprepText",
+            Identity::CloudinitPrep { .. } => "CustomizationCloudinitPrep",
+        }
+    }
+}
+
+/// `CustomizationName` subtypes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Name {
+    Fixed(String),
+    VirtualMachine,
+    Prefix(String),
+    Unknown,
+    Custom(Option<String>),
+}
+
+impl Default for Name {
+    fn default() -> Self {
+        Name::Fixed(String::new())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Password {
+    pub value: String,
+    pub plain_text: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LinuxPrep {
+    pub host_name: Name,
+    pub domain: String,
+    pub time_zone: Option<String>,
+    pub hw_clock_utc: Option<bool>,
+    pub script_text: Option<String>,
+    pub compatible_customization_method: Option<String>,
+    pub reset_password: Option<bool>,
+    pub password: Option<Password>,
+    /// Number of `extraConfig` entries read (never written).
+    pub extra_config: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GuiUnattended {
+    pub password: Option<Password>,
+    pub time_zone: i32,
+    pub auto_logon: bool,
+    pub auto_logon_count: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserData {
+    pub full_name: String,
+    pub org_name: String,
+    pub computer_name: Name,
+    pub product_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Identification {
+    pub join_workgroup: Option<String>,
+    pub join_domain: Option<String>,
+    pub domain_admin: Option<String>,
+    pub domain_admin_password: Option<Password>,
+    pub domain_ou: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LicenseFilePrintData {
+    /// `perServer` or `perSeat`.
+    pub auto_mode: String,
+    pub auto_users: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Sysprep {
+    pub gui_unattended: GuiUnattended,
+    pub user_data: UserData,
+    /// `guiRunOnce.commandList` (the element is omitted when empty).
+    pub gui_run_once: Vec<String>,
+    pub identification: Identification,
+    pub license_file_print_data: Option<LicenseFilePrintData>,
+    pub script_text: Option<String>,
+    pub reset_password: Option<bool>,
+    pub extra_config: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GlobalIpSettings {
+    pub dns_suffix_list: Vec<String>,
+    pub dns_server_list: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AdapterMapping {
+    pub mac_address: Option<String>,
+    pub adapter: IpSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum IpGenerator {
+    Fixed(String),
+    #[default]
+    Dhcp,
+    Unknown,
+    Custom(Option<String>),
+    /// `CustomizationDisableIpV4` (API 9.1.0.0).
+    DisableIpV4,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ipv6Generator {
+    Fixed { address: String, prefix: i32 },
+    Dhcp,
+    Auto,
+    Stateless,
+    Unknown,
+    Custom(Option<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Ipv6Spec {
+    pub ip: Vec<Ipv6Generator>,
+    pub gateway: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IpSettings {
+    pub ip: IpGenerator,
+    pub subnet_mask: Option<String>,
+    pub gateway: Vec<String>,
+    pub ip_v6_spec: Option<Ipv6Spec>,
+    pub dns_server_list: Vec<String>,
+    pub dns_domain: Option<String>,
+    pub primary_wins: Option<String>,
+    pub secondary_wins: Option<String>,
+    pub net_bios: Option<String>,
+    /// govmomi-only `primary` (API 9.1.0.0, not in pyVmomi); read, never written.
+    pub primary: Option<bool>,
+}
+
+/// What wraps the spec on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Envelope {
+    /// A bare `<CustomizationSpec>` document.
+    #[default]
+    Bare,
+    /// `VirtualMachine.CustomizeVM_Task(spec)`; `vm` is the VM's managed object id.
+    CustomizeVm { vm: String },
+    /// `VirtualMachineGuestCustomizationManager.CustomizeGuest_Task(vm, auth, spec)`.
+    CustomizeGuest {
+        vm: String,
+        username: String,
+        password: String,
+    },
+    /// `CustomizationSpecManager.CreateCustomizationSpec(item)`.
+    CreateSpec {
+        name: String,
+        description: String,
+        kind: String,
+    },
+}
+
+// ---------------------------------------------------------------------------------------
+// Encoding
+
+fn bool_str(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
+}
+
+fn write_name(w: &mut XmlWriter, el: &'static str, n: &Name) {
+    match n {
+        Name::Fixed(v) => {
+            w.open(el, &[("xsi:type", "CustomizationFixedName")]);
+            w.leaf("name", v);
+            w.close();
+        }
+        Name::VirtualMachine => w.empty(el, &[("xsi:type", "CustomizationVirtualMachineName")]),
+        Name::Prefix(b) => {
+            w.open(el, &[("xsi:type", "CustomizationPrefixName")]);
+            w.leaf("base", b);
+            w.close();
+        }
+        Name::Unknown => w.empty(el, &[("xsi:type", "CustomizationUnknownName")]),
+        Name::Custom(None) => w.empty(el, &[("xsi:type", "CustomizationCustomName")]),
+        Name::Custom(Some(a)) => {
+            w.open(el, &[("xsi:type", "CustomizationCustomName")]);
+            w.leaf("argument", a);
+            w.close();
+        }
+    }
+}
+
+fn write_password(w: &mut XmlWriter, el: &'static str, p: &Option<Password>) {
+    if let Some(p) = p {
+        w.open(el, &[]);
+        w.leaf("value", &p.value);
+        w.leaf("plainText", bool_str(p.plain_text));
+        w.close();
+    }
+}
+
+fn write_spec_body(w: &mut XmlWriter, s: &CustomizationSpec) {
+    match &s.options {
+        Some(Options::Linux) => w.empty("options", &[("xsi:type", "CustomizationLinuxOptions")]),
+        Some(Options::Win {
+            change_sid,
+            delete_accounts,
+            reboot,
+        }) => {
+            w.open("options", &[("xsi:type", "CustomizationWinOptions")]);
+            w.leaf("changeSID", bool_str(*change_sid));
+            w.leaf("deleteAccounts", bool_str(*delete_accounts));
+            w.leaf_opt("reboot", reboot.as_deref());
+            w.close();
+        }
+        None => {}
+    }
+    w.open("identity", &[("xsi:type", s.identity.type_name())]);
+    match &s.identity {
+        Identity::LinuxPrep(l) => {
+            write_name(w, "hostName", &l.host_name);
+            w.leaf("domain", &l.domain);
+            w.leaf_opt("timeZone", l.time_zone.as_deref());
+            if let Some(b) = l.hw_clock_utc {
+                w.leaf("hwClockUTC", bool_str(b));
+            }
+            w.leaf_opt("scriptText", l.script_text.as_deref());
+            w.leaf_opt(
+                "compatibleCustomizationMethod",
+                l.compatible_customization_method.as_deref(),
+            );
+            if let Some(b) = l.reset_password {
+                w.leaf("resetPassword", bool_str(b));
+            }
+            write_password(w, "password", &l.password);
+        }
+        Identity::Sysprep(sp) => {
+            let g = &sp.gui_unattended;
+            w.open("guiUnattended", &[]);
+            write_password(w, "password", &g.password);
+            w.leaf("timeZone", &g.time_zone.to_string());
+            w.leaf("autoLogon", bool_str(g.auto_logon));
+            w.leaf("autoLogonCount", &g.auto_logon_count.to_string());
+            w.close();
+            let u = &sp.user_data;
+            w.open("userData", &[]);
+            w.leaf("fullName", &u.full_name);
+            w.leaf("orgName", &u.org_name);
+            write_name(w, "computerName", &u.computer_name);
+            w.leaf("productId", &u.product_id);
+            w.close();
+            if !sp.gui_run_once.is_empty() {
+                w.open("guiRunOnce", &[]);
+                w.leaves("commandList", &sp.gui_run_once);
+                w.close();
+            }
+            let id = &sp.identification;
+            w.open("identification", &[]);
+            w.leaf_opt("joinWorkgroup", id.join_workgroup.as_deref());
+            w.leaf_opt("joinDomain", id.join_domain.as_deref());
+            w.leaf_opt("domainAdmin", id.domain_admin.as_deref());
+            write_password(w, "domainAdminPassword", &id.domain_admin_password);
+            w.leaf_opt("domainOU", id.domain_ou.as_deref());
+            w.close();
+            if let Some(l) = &sp.license_file_print_data {
+                w.open("licenseFilePrintData", &[]);
+                w.leaf("autoMode", &l.auto_mode);
+                if let Some(n) = l.auto_users {
+                    w.leaf("autoUsers", &n.to_string());
+                }
+                w.close();
+            }
+            w.leaf_opt("scriptText", sp.script_text.as_deref());
+            if let Some(b) = sp.reset_password {
+                w.leaf("resetPassword", bool_str(b));
+            }
+        }
+        Identity::SysprepText(v) => w.leaf("value", v),
+        Identity::CloudinitPrep { metadata, userdata } => {
+            w.leaf("metadata", metadata);
+            w.leaf_opt("userdata", userdata.as_deref());
+        }
+    }
+    w.close();
+    let g = &s.global_ip_settings;
+    if g.dns_suffix_list.is_empty() && g.dns_server_list.is_empty() {
+        w.empty("globalIPSettings", &[]);
+    } else {
+        w.open("globalIPSettings", &[]);
+        w.leaves("dnsSuffixList", &g.dns_suffix_list);
+        w.leaves("dnsServerList", &g.dns_server_list);
+        w.close();
+    }
+    for m in &s.nic_setting_map {
+        w.open("nicSettingMap", &[]);
+        w.leaf_opt("macAddress", m.mac_address.as_deref());
+        let a = &m.adapter;
+        w.open("adapter", &[]);
+        match &a.ip {
+            IpGenerator::Fixed(ip) => {
+                w.open("ip", &[("xsi:type", "CustomizationFixedIp")]);
+                w.leaf("ipAddress", ip);
+                w.close();
+            }
+            IpGenerator::Dhcp => w.empty("ip", &[("xsi:type", "CustomizationDhcpIpGenerator")]),
+            IpGenerator::Unknown => {
+                w.empty("ip", &[("xsi:type", "CustomizationUnknownIpGenerator")])
+            }
+            IpGenerator::Custom(None) => {
+                w.empty("ip", &[("xsi:type", "CustomizationCustomIpGenerator")])
+            }
+            IpGenerator::Custom(Some(arg)) => {
+                w.open("ip", &[("xsi:type", "CustomizationCustomIpGenerator")]);
+                w.leaf("argument", arg);
+                w.close();
+            }
+            IpGenerator::DisableIpV4 => w.empty("ip", &[("xsi:type", "CustomizationDisableIpV4")]),
+        }
+        w.leaf_opt("subnetMask", a.subnet_mask.as_deref());
+        w.leaves("gateway", &a.gateway);
+        if let Some(v6) = &a.ip_v6_spec {
+            w.open("ipV6Spec", &[]);
+            for g in &v6.ip {
+                match g {
+                    Ipv6Generator::Fixed { address, prefix } => {
+                        w.open("ip", &[("xsi:type", "CustomizationFixedIpV6")]);
+                        w.leaf("ipAddress", address);
+                        w.leaf("subnetMask", &prefix.to_string());
+                        w.close();
+                    }
+                    Ipv6Generator::Dhcp => {
+                        w.empty("ip", &[("xsi:type", "CustomizationDhcpIpV6Generator")])
+                    }
+                    Ipv6Generator::Auto => {
+                        w.empty("ip", &[("xsi:type", "CustomizationAutoIpV6Generator")])
+                    }
+                    Ipv6Generator::Stateless => {
+                        w.empty("ip", &[("xsi:type", "CustomizationStatelessIpV6Generator")])
+                    }
+                    Ipv6Generator::Unknown => {
+                        w.empty("ip", &[("xsi:type", "CustomizationUnknownIpV6Generator")])
+                    }
+                    Ipv6Generator::Custom(None) => {
+                        w.empty("ip", &[("xsi:type", "CustomizationCustomIpV6Generator")])
+                    }
+                    Ipv6Generator::Custom(Some(arg)) => {
+                        w.open("ip", &[("xsi:type", "CustomizationCustomIpV6Generator")]);
+                        w.leaf("argument", arg);
+                        w.close();
+                    }
+                }
+            }
+            w.leaves("gateway", &v6.gateway);
+            w.close();
+        }
+        w.leaves("dnsServerList", &a.dns_server_list);
+        w.leaf_opt("dnsDomain", a.dns_domain.as_deref());
+        w.leaf_opt("primaryWINS", a.primary_wins.as_deref());
+        w.leaf_opt("secondaryWINS", a.secondary_wins.as_deref());
+        w.leaf_opt("netBIOS", a.net_bios.as_deref());
+        if let Some(p) = a.primary {
+            w.leaf("primary", bool_str(p));
+        }
+        w.close();
+        w.close();
+    }
+    for b in &s.encryption_key {
+        w.leaf("encryptionKey", &b.to_string());
+    }
+}
+
+/// The spec as XML, bare or wrapped in a SOAP envelope. `Err` names the element whose value
+/// holds a character XML 1.0 cannot carry (validation rejects those before rendering).
+pub fn to_xml(spec: &CustomizationSpec, env: &Envelope) -> Result<String, xml::IllegalValue> {
+    let mut w = XmlWriter::new();
+    let ns: [(&'static str, &str); 3] = [
+        ("xmlns", NS_VIM25),
+        ("xmlns:xsd", NS_XSD),
+        ("xmlns:xsi", NS_XSI),
+    ];
+    if *env == Envelope::Bare {
+        w.open("CustomizationSpec", &ns);
+        write_spec_body(&mut w, spec);
+        w.close();
+        return w.finish();
+    }
+    w.open(
+        "soapenv:Envelope",
+        &[
+            ("xmlns:soapenv", NS_SOAPENV),
+            ("xmlns:xsd", NS_XSD),
+            ("xmlns:xsi", NS_XSI),
+        ],
+    );
+    w.open("soapenv:Body", &[]);
+    match env {
+        Envelope::Bare => {}
+        Envelope::CustomizeVm { vm } => {
+            w.open("CustomizeVM_Task", &[("xmlns", NS_VIM25)]);
+            w.leaf_with("_this", &[("type", "VirtualMachine")], vm);
+            w.open("spec", &[]);
+            write_spec_body(&mut w, spec);
+            w.close();
+            w.close();
+        }
+        Envelope::CustomizeGuest {
+            vm,
+            username,
+            password,
+        } => {
+            w.open("CustomizeGuest_Task", &[("xmlns", NS_VIM25)]);
+            w.leaf_with(
+                "_this",
+                &[("type", "VirtualMachineGuestCustomizationManager")],
+                "GuestCustomizationManager",
+            );
+            w.leaf_with("vm", &[("type", "VirtualMachine")], vm);
+            w.open("auth", &[("xsi:type", "NamePasswordAuthentication")]);
+            w.leaf("interactiveSession", "false");
+            w.leaf("username", username);
+            w.leaf("password", password);
+            w.close();
+            w.open("spec", &[]);
+            write_spec_body(&mut w, spec);
+            w.close();
+            w.close();
+        }
+        Envelope::CreateSpec {
+            name,
+            description,
+            kind,
+        } => {
+            w.open("CreateCustomizationSpec", &[("xmlns", NS_VIM25)]);
+            w.leaf_with(
+                "_this",
+                &[("type", "CustomizationSpecManager")],
+                "CustomizationSpecManager",
+            );
+            w.open("item", &[]);
+            w.open("info", &[]);
+            w.leaf("name", name);
+            w.leaf("description", description);
+            w.leaf("type", kind);
+            w.close();
+            w.open("spec", &[]);
+            write_spec_body(&mut w, spec);
+            w.close();
+            w.close();
+            w.close();
+        }
+    }
+    w.finish()
+}
+
+// ---------------------------------------------------------------------------------------
+// Decoding
+
+/// The SOAP method around a decoded spec, and what it said besides the spec.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EnvelopeInfo {
+    /// `CustomizeVM_Task`, `CustomizeGuest_Task`, `CreateCustomizationSpec`,
+    /// `OverwriteCustomizationSpec`, … or empty for a bare spec.
+    pub method: String,
+    /// `CustomizationSpecInfo.name` / `description` / `type`.
+    pub info_name: Option<String>,
+    pub info_description: Option<String>,
+    pub info_type: Option<String>,
+}
+
+/// Result of decoding: the spec when there were no errors, findings with positions, and the
+/// byte offset of every decoded element by path (`spec.nicSettingMap[0].adapter.ip`) so that
+/// callers can place their own findings.
+#[derive(Debug, Clone, Default)]
+pub struct Decoded {
+    pub spec: Option<CustomizationSpec>,
+    pub envelope: EnvelopeInfo,
+    pub diagnostics: Vec<Diagnostic>,
+    pub positions: BTreeMap<String, usize>,
+}
+
+struct Dec<'t> {
+    text: &'t str,
+    diags: Vec<Diagnostic>,
+    positions: BTreeMap<String, usize>,
+}
+
+impl Dec<'_> {
+    fn at(&self, mut d: Diagnostic, offset: usize) -> Diagnostic {
+        let (line, column) = xml::line_col(self.text, offset);
+        d.line = Some(line);
+        d.column = Some(column);
+        d.end_line = Some(line);
+        d.end_column = Some(column);
+        d.byte_range = Some((offset, offset));
+        d
+    }
+
+    fn error(&mut self, code: Code, path: &str, el: &Element, msg: String) {
+        let d = self.at(Diagnostic::new(code, path, msg), el.offset);
+        self.diags.push(d);
+    }
+
+    fn seen(&mut self, path: &str, el: &Element) {
+        self.positions.entry(path.to_string()).or_insert(el.offset);
+    }
+
+    /// Children of `el` by field name, reporting names `fields` lacks (pyVmomi rejects them).
+    fn fields<'e>(
+        &mut self,
+        el: &'e Element,
+        path: &str,
+        type_name: &str,
+        fields: &[&str],
+    ) -> BTreeMap<&'static str, Vec<&'e Element>> {
+        let mut out: BTreeMap<&'static str, Vec<&'e Element>> = BTreeMap::new();
+        for c in &el.children {
+            let known = (c.name.ns == NS_VIM25 || c.name.ns.is_empty())
+                .then(|| FIELD_NAMES.iter().find(|f| **f == c.name.local))
+                .flatten()
+                .filter(|f| fields.contains(f));
+            match known {
+                Some(f) => out.entry(f).or_default().push(c),
+                None => {
+                    let p = format!("{path}.{}", c.name.local);
+                    self.error(
+                        Code::UnknownField,
+                        &p,
+                        c,
+                        format!("`{}` is not a field of {type_name}", c.name.local),
+                    );
+                }
+            }
+        }
+        if !el.text.trim().is_empty() {
+            self.error(
+                Code::WrongType,
+                path,
+                el,
+                format!("{type_name} holds elements, not text"),
+            );
+        }
+        out
+    }
+
+    fn one<'e>(
+        &mut self,
+        f: &BTreeMap<&'static str, Vec<&'e Element>>,
+        name: &str,
+        path: &str,
+    ) -> Option<&'e Element> {
+        let v = f.get(name)?;
+        if let Some(extra) = v.get(1) {
+            self.error(
+                Code::DuplicateKey,
+                &format!("{path}.{name}"),
+                extra,
+                format!("`{name}` may appear only once"),
+            );
+        }
+        let first = v.first().copied();
+        if let Some(e) = first {
+            self.seen(&format!("{path}.{name}"), e);
+        }
+        first
+    }
+
+    fn required<'e>(
+        &mut self,
+        f: &BTreeMap<&'static str, Vec<&'e Element>>,
+        name: &str,
+        path: &str,
+        parent: &Element,
+    ) -> Option<&'e Element> {
+        let r = self.one(f, name, path);
+        if r.is_none() {
+            self.error(
+                Code::MissingField,
+                &format!("{path}.{name}"),
+                parent,
+                format!("required element `{name}` is missing"),
+            );
+        }
+        r
+    }
+
+    fn leaf_text(&mut self, el: &Element, path: &str) -> String {
+        if !el.children.is_empty() {
+            self.error(
+                Code::WrongType,
+                path,
+                el,
+                "expected text, found elements".into(),
+            );
+        }
+        el.text.clone()
+    }
+
+    fn string(
+        &mut self,
+        f: &BTreeMap<&'static str, Vec<&Element>>,
+        name: &str,
+        path: &str,
+    ) -> Option<String> {
+        let e = self.one(f, name, path)?;
+        Some(self.leaf_text(e, &format!("{path}.{name}")))
+    }
+
+    fn req_string(
+        &mut self,
+        f: &BTreeMap<&'static str, Vec<&Element>>,
+        name: &str,
+        path: &str,
+        parent: &Element,
+    ) -> String {
+        match self.required(f, name, path, parent) {
+            Some(e) => self.leaf_text(e, &format!("{path}.{name}")),
+            None => String::new(),
+        }
+    }
+
+    fn strings(
+        &mut self,
+        f: &BTreeMap<&'static str, Vec<&Element>>,
+        name: &str,
+        path: &str,
+    ) -> Vec<String> {
+        let els: Vec<&Element> = f.get(name).cloned().unwrap_or_default();
+        els.iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let p = format!("{path}.{name}[{i}]");
+                self.seen(&p, e);
+                self.leaf_text(e, &p)
+            })
+            .collect()
+    }
+
+    fn parse_bool(&mut self, el: &Element, path: &str) -> Option<bool> {
+        let t = self.leaf_text(el, path);
+        match t.trim() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            other => {
+                self.error(
+                    Code::WrongType,
+                    path,
+                    el,
+                    format!("{other:?} is not an xsd:boolean (true, false, 1, 0)"),
+                );
+                None
+            }
+        }
+    }
+
+    fn parse_int<T: std::str::FromStr>(&mut self, el: &Element, path: &str, ty: &str) -> Option<T> {
+        let t = self.leaf_text(el, path);
+        match t.trim().parse::<T>() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.error(
+                    Code::WrongType,
+                    path,
+                    el,
+                    format!("{:?} is not an {ty}", t.trim()),
+                );
+                None
+            }
+        }
+    }
+
+    fn bool_field(
+        &mut self,
+        f: &BTreeMap<&'static str, Vec<&Element>>,
+        name: &str,
+        path: &str,
+    ) -> Option<bool> {
+        let e = self.one(f, name, path)?;
+        self.parse_bool(e, &format!("{path}.{name}"))
+    }
+
+    fn req_bool(
+        &mut self,
+        f: &BTreeMap<&'static str, Vec<&Element>>,
+        name: &str,
+        path: &str,
+        parent: &Element,
+    ) -> bool {
+        match self.required(f, name, path, parent) {
+            Some(e) => self
+                .parse_bool(e, &format!("{path}.{name}"))
+                .unwrap_or(false),
+            None => false,
+        }
+    }
+
+    fn req_int(
+        &mut self,
+        f: &BTreeMap<&'static str, Vec<&Element>>,
+        name: &str,
+        path: &str,
+        parent: &Element,
+    ) -> i32 {
+        match self.required(f, name, path, parent) {
+            Some(e) => self
+                .parse_int(e, &format!("{path}.{name}"), "xsd:int")
+                .unwrap_or(0),
+            None => 0,
+        }
+    }
+
+    /// The concrete vim25 type of a polymorphic field.
+    fn xsi_type<'a>(&mut self, el: &'a Element, path: &str, allowed: &[&str]) -> Option<&'a str> {
+        let Some(t) = &el.xsi_type else {
+            self.error(
+                Code::WrongType,
+                path,
+                el,
+                format!(
+                    "`{}` is polymorphic and needs xsi:type (one of {})",
+                    el.name.local,
+                    allowed.join(", ")
+                ),
+            );
+            return None;
+        };
+        if (t.ns == NS_VIM25 || t.ns.is_empty()) && allowed.contains(&t.local.as_str()) {
+            Some(t.local.as_str())
+        } else {
+            self.error(
+                Code::WrongType,
+                path,
+                el,
+                format!(
+                    "xsi:type `{}` is not allowed here (one of {})",
+                    t.local,
+                    allowed.join(", ")
+                ),
+            );
+            None
+        }
+    }
+
+    fn password(&mut self, el: &Element, path: &str) -> Password {
+        let f = self.fields(el, path, "CustomizationPassword", &["value", "plainText"]);
+        Password {
+            value: self.req_string(&f, "value", path, el),
+            plain_text: self.req_bool(&f, "plainText", path, el),
+        }
+    }
+
+    fn opt_password(
+        &mut self,
+        f: &BTreeMap<&'static str, Vec<&Element>>,
+        name: &str,
+        path: &str,
+    ) -> Option<Password> {
+        let e = self.one(f, name, path)?;
+        Some(self.password(e, &format!("{path}.{name}")))
+    }
+
+    fn name(&mut self, el: &Element, path: &str) -> Name {
+        const T: &[&str] = &[
+            "CustomizationFixedName",
+            "CustomizationVirtualMachineName",
+            "CustomizationPrefixName",
+            "CustomizationUnknownName",
+            "CustomizationCustomName",
+        ];
+        match self.xsi_type(el, path, T) {
+            Some("CustomizationFixedName") => {
+                let f = self.fields(el, path, "CustomizationFixedName", &["name"]);
+                Name::Fixed(self.req_string(&f, "name", path, el))
+            }
+            Some("CustomizationPrefixName") => {
+                let f = self.fields(el, path, "CustomizationPrefixName", &["base"]);
+                Name::Prefix(self.req_string(&f, "base", path, el))
+            }
+            Some("CustomizationCustomName") => {
+                let f = self.fields(el, path, "CustomizationCustomName", &["argument"]);
+                Name::Custom(self.string(&f, "argument", path))
+            }
+            Some("CustomizationVirtualMachineName") => {
+                self.fields(el, path, "CustomizationVirtualMachineName", &[]);
+                Name::VirtualMachine
+            }
+            _ => {
+                self.fields(el, path, "CustomizationUnknownName", &[]);
+                Name::Unknown
+            }
+        }
+    }
+
+    fn linux_prep(&mut self, el: &Element, path: &str) -> LinuxPrep {
+        let f = self.fields(
+            el,
+            path,
+            "CustomizationLinuxPrep",
+            &[
+                "hostName",
+                "domain",
+                "timeZone",
+                "hwClockUTC",
+                "scriptText",
+                "compatibleCustomizationMethod",
+                "resetPassword",
+                "password",
+                "extraConfig",
+            ],
+        );
+        let host_name = match self.required(&f, "hostName", path, el) {
+            Some(h) => self.name(h, &format!("{path}.hostName")),
+            None => Name::default(),
+        };
+        LinuxPrep {
+            host_name,
+            domain: self.req_string(&f, "domain", path, el),
+            time_zone: self.string(&f, "timeZone", path),
+            hw_clock_utc: self.bool_field(&f, "hwClockUTC", path),
+            script_text: self.string(&f, "scriptText", path),
+            compatible_customization_method: self.string(&f, "compatibleCustomizationMethod", path),
+            reset_password: self.bool_field(&f, "resetPassword", path),
+            password: self.opt_password(&f, "password", path),
+            extra_config: self.extra_config(&f, path),
+        }
+    }
+
+    fn extra_config(&mut self, f: &BTreeMap<&'static str, Vec<&Element>>, path: &str) -> usize {
+        let v: Vec<&Element> = f.get("extraConfig").cloned().unwrap_or_default();
+        for (i, e) in v.iter().enumerate() {
+            self.seen(&format!("{path}.extraConfig[{i}]"), e);
+        }
+        if let Some(e) = v.first() {
+            self.seen(&format!("{path}.extraConfig"), e);
+        }
+        v.len()
+    }
+
+    fn sysprep(&mut self, el: &Element, path: &str) -> Sysprep {
+        let f = self.fields(
+            el,
+            path,
+            "CustomizationSysprep",
+            &[
+                "guiUnattended",
+                "userData",
+                "guiRunOnce",
+                "identification",
+                "licenseFilePrintData",
+                "scriptText",
+                "resetPassword",
+                "extraConfig",
+            ],
+        );
+        let mut sp = Sysprep::default();
+        if let Some(g) = self.required(&f, "guiUnattended", path, el) {
+            let p = format!("{path}.guiUnattended");
+            let gf = self.fields(
+                g,
+                &p,
+                "CustomizationGuiUnattended",
+                &["password", "timeZone", "autoLogon", "autoLogonCount"],
+            );
+            sp.gui_unattended = GuiUnattended {
+                password: self.opt_password(&gf, "password", &p),
+                time_zone: self.req_int(&gf, "timeZone", &p, g),
+                auto_logon: self.req_bool(&gf, "autoLogon", &p, g),
+                auto_logon_count: self.req_int(&gf, "autoLogonCount", &p, g),
+            };
+        }
+        if let Some(u) = self.required(&f, "userData", path, el) {
+            let p = format!("{path}.userData");
+            let uf = self.fields(
+                u,
+                &p,
+                "CustomizationUserData",
+                &["fullName", "orgName", "computerName", "productId"],
+            );
+            let computer_name = match self.required(&uf, "computerName", &p, u) {
+                Some(c) => self.name(c, &format!("{p}.computerName")),
+                None => Name::default(),
+            };
+            sp.user_data = UserData {
+                full_name: self.req_string(&uf, "fullName", &p, u),
+                org_name: self.req_string(&uf, "orgName", &p, u),
+                computer_name,
+                product_id: self.req_string(&uf, "productId", &p, u),
+            };
+        }
+        if let Some(r) = self.one(&f, "guiRunOnce", path) {
+            let p = format!("{path}.guiRunOnce");
+            let rf = self.fields(r, &p, "CustomizationGuiRunOnce", &["commandList"]);
+            if !rf.contains_key("commandList") {
+                self.error(
+                    Code::MissingField,
+                    &format!("{p}.commandList"),
+                    r,
+                    "guiRunOnce needs at least one commandList entry".into(),
+                );
+            }
+            sp.gui_run_once = self.strings(&rf, "commandList", &p);
+        }
+        if let Some(i) = self.required(&f, "identification", path, el) {
+            let p = format!("{path}.identification");
+            let idf = self.fields(
+                i,
+                &p,
+                "CustomizationIdentification",
+                &[
+                    "joinWorkgroup",
+                    "joinDomain",
+                    "domainAdmin",
+                    "domainAdminPassword",
+                    "domainOU",
+                ],
+            );
+            sp.identification = Identification {
+                join_workgroup: self.string(&idf, "joinWorkgroup", &p),
+                join_domain: self.string(&idf, "joinDomain", &p),
+                domain_admin: self.string(&idf, "domainAdmin", &p),
+                domain_admin_password: self.opt_password(&idf, "domainAdminPassword", &p),
+                domain_ou: self.string(&idf, "domainOU", &p),
+            };
+        }
+        if let Some(l) = self.one(&f, "licenseFilePrintData", path) {
+            let p = format!("{path}.licenseFilePrintData");
+            let lf = self.fields(
+                l,
+                &p,
+                "CustomizationLicenseFilePrintData",
+                &["autoMode", "autoUsers"],
+            );
+            let auto_mode = self.req_string(&lf, "autoMode", &p, l);
+            if auto_mode != "perServer" && auto_mode != "perSeat" {
+                self.error(
+                    Code::WrongType,
+                    &format!("{p}.autoMode"),
+                    l,
+                    format!(
+                        "{auto_mode:?} is not a CustomizationLicenseDataMode (perServer, perSeat)"
+                    ),
+                );
+            }
+            let auto_users = match self.one(&lf, "autoUsers", &p) {
+                Some(e) => self.parse_int(e, &format!("{p}.autoUsers"), "xsd:int"),
+                None => None,
+            };
+            sp.license_file_print_data = Some(LicenseFilePrintData {
+                auto_mode,
+                auto_users,
+            });
+        }
+        sp.script_text = self.string(&f, "scriptText", path);
+        sp.reset_password = self.bool_field(&f, "resetPassword", path);
+        sp.extra_config = self.extra_config(&f, path);
+        sp
+    }
+
+    fn identity(&mut self, el: &Element, path: &str) -> Option<Identity> {
+        const T: &[&str] = &[
+            "CustomizationLinuxPrep",
+            "CustomizationSysprep",
+            "CustomizationSysprepText",
+            "CustomizationCloudinitPrep",
+        ];
+        Some(match self.xsi_type(el, path, T)? {
+            "CustomizationLinuxPrep" => Identity::LinuxPrep(self.linux_prep(el, path)),
+            "CustomizationSysprep" => Identity::Sysprep(Box::new(self.sysprep(el, path))),
+            "CustomizationSysprepText" => {
+                let f = self.fields(el, path, "CustomizationSysprepText", &["value"]);
+                Identity::SysprepText(self.req_string(&f, "value", path, el))
+            }
+            _ => {
+                let f = self.fields(
+                    el,
+                    path,
+                    "CustomizationCloudinitPrep",
+                    &["metadata", "userdata"],
+                );
+                Identity::CloudinitPrep {
+                    metadata: self.req_string(&f, "metadata", path, el),
+                    userdata: self.string(&f, "userdata", path),
+                }
+            }
+        })
+    }
+
+    fn ip(&mut self, el: &Element, path: &str) -> IpGenerator {
+        const T: &[&str] = &[
+            "CustomizationFixedIp",
+            "CustomizationDhcpIpGenerator",
+            "CustomizationUnknownIpGenerator",
+            "CustomizationCustomIpGenerator",
+            "CustomizationDisableIpV4",
+        ];
+        match self.xsi_type(el, path, T) {
+            Some("CustomizationFixedIp") => {
+                let f = self.fields(el, path, "CustomizationFixedIp", &["ipAddress"]);
+                IpGenerator::Fixed(self.req_string(&f, "ipAddress", path, el))
+            }
+            Some("CustomizationCustomIpGenerator") => {
+                let f = self.fields(el, path, "CustomizationCustomIpGenerator", &["argument"]);
+                IpGenerator::Custom(self.string(&f, "argument", path))
+            }
+            Some(t) => {
+                self.fields(el, path, t, &[]);
+                match t {
+                    "CustomizationDhcpIpGenerator" => IpGenerator::Dhcp,
+                    "CustomizationDisableIpV4" => IpGenerator::DisableIpV4,
+                    _ => IpGenerator::Unknown,
+                }
+            }
+            None => IpGenerator::Unknown,
+        }
+    }
+
+    fn ip6(&mut self, el: &Element, path: &str) -> Option<Ipv6Generator> {
+        const T: &[&str] = &[
+            "CustomizationFixedIpV6",
+            "CustomizationDhcpIpV6Generator",
+            "CustomizationAutoIpV6Generator",
+            "CustomizationStatelessIpV6Generator",
+            "CustomizationUnknownIpV6Generator",
+            "CustomizationCustomIpV6Generator",
+        ];
+        Some(match self.xsi_type(el, path, T)? {
+            "CustomizationFixedIpV6" => {
+                let f = self.fields(
+                    el,
+                    path,
+                    "CustomizationFixedIpV6",
+                    &["ipAddress", "subnetMask"],
+                );
+                Ipv6Generator::Fixed {
+                    address: self.req_string(&f, "ipAddress", path, el),
+                    prefix: self.req_int(&f, "subnetMask", path, el),
+                }
+            }
+            "CustomizationCustomIpV6Generator" => {
+                let f = self.fields(el, path, "CustomizationCustomIpV6Generator", &["argument"]);
+                Ipv6Generator::Custom(self.string(&f, "argument", path))
+            }
+            t => {
+                self.fields(el, path, t, &[]);
+                match t {
+                    "CustomizationDhcpIpV6Generator" => Ipv6Generator::Dhcp,
+                    "CustomizationAutoIpV6Generator" => Ipv6Generator::Auto,
+                    "CustomizationStatelessIpV6Generator" => Ipv6Generator::Stateless,
+                    _ => Ipv6Generator::Unknown,
+                }
+            }
+        })
+    }
+
+    fn adapter(&mut self, el: &Element, path: &str) -> IpSettings {
+        let f = self.fields(
+            el,
+            path,
+            "CustomizationIPSettings",
+            &[
+                "ip",
+                "subnetMask",
+                "gateway",
+                "ipV6Spec",
+                "dnsServerList",
+                "dnsDomain",
+                "primaryWINS",
+                "secondaryWINS",
+                "netBIOS",
+                "primary",
+            ],
+        );
+        let ip = match self.required(&f, "ip", path, el) {
+            Some(e) => self.ip(e, &format!("{path}.ip")),
+            None => IpGenerator::Unknown,
+        };
+        let ip_v6_spec = match self.one(&f, "ipV6Spec", path) {
+            Some(e) => {
+                let p = format!("{path}.ipV6Spec");
+                let vf = self.fields(
+                    e,
+                    &p,
+                    "CustomizationIPSettingsIpV6AddressSpec",
+                    &["ip", "gateway"],
+                );
+                let els: Vec<&Element> = vf.get("ip").cloned().unwrap_or_default();
+                if els.is_empty() {
+                    self.error(
+                        Code::MissingField,
+                        &format!("{p}.ip"),
+                        e,
+                        "ipV6Spec needs at least one ip".into(),
+                    );
+                }
+                let mut ips = Vec::new();
+                for (i, g) in els.iter().enumerate() {
+                    let gp = format!("{p}.ip[{i}]");
+                    self.seen(&gp, g);
+                    if let Some(x) = self.ip6(g, &gp) {
+                        ips.push(x);
+                    }
+                }
+                Some(Ipv6Spec {
+                    ip: ips,
+                    gateway: self.strings(&vf, "gateway", &p),
+                })
+            }
+            None => None,
+        };
+        let net_bios = self.string(&f, "netBIOS", path);
+        if let Some(n) = &net_bios
+            && !matches!(
+                n.as_str(),
+                "enableNetBIOSViaDhcp" | "enableNetBIOS" | "disableNetBIOS"
+            )
+        {
+            let p = format!("{path}.netBIOS");
+            if let Some(e) = f.get("netBIOS").and_then(|v| v.first()) {
+                self.error(
+                    Code::WrongType,
+                    &p,
+                    e,
+                    format!("{n:?} is not a CustomizationNetBIOSMode"),
+                );
+            }
+        }
+        IpSettings {
+            ip,
+            subnet_mask: self.string(&f, "subnetMask", path),
+            gateway: self.strings(&f, "gateway", path),
+            ip_v6_spec,
+            dns_server_list: self.strings(&f, "dnsServerList", path),
+            dns_domain: self.string(&f, "dnsDomain", path),
+            primary_wins: self.string(&f, "primaryWINS", path),
+            secondary_wins: self.string(&f, "secondaryWINS", path),
+            net_bios,
+            primary: self.bool_field(&f, "primary", path),
+        }
+    }
+
+    fn spec(&mut self, el: &Element, path: &str) -> CustomizationSpec {
+        self.seen(path, el);
+        let f = self.fields(
+            el,
+            path,
+            "CustomizationSpec",
+            &[
+                "options",
+                "identity",
+                "globalIPSettings",
+                "nicSettingMap",
+                "encryptionKey",
+            ],
+        );
+        let options = match self.one(&f, "options", path) {
+            Some(o) => {
+                let p = format!("{path}.options");
+                match self.xsi_type(
+                    o,
+                    &p,
+                    &["CustomizationLinuxOptions", "CustomizationWinOptions"],
+                ) {
+                    Some("CustomizationWinOptions") => {
+                        let of = self.fields(
+                            o,
+                            &p,
+                            "CustomizationWinOptions",
+                            &["changeSID", "deleteAccounts", "reboot"],
+                        );
+                        let reboot = self.string(&of, "reboot", &p);
+                        if let Some(r) = &reboot
+                            && !matches!(r.as_str(), "reboot" | "noreboot" | "shutdown")
+                        {
+                            self.error(
+                                Code::WrongType,
+                                &format!("{p}.reboot"),
+                                o,
+                                format!("{r:?} is not a CustomizationSysprepRebootOption"),
+                            );
+                        }
+                        Some(Options::Win {
+                            change_sid: self.req_bool(&of, "changeSID", &p, o),
+                            delete_accounts: self.req_bool(&of, "deleteAccounts", &p, o),
+                            reboot,
+                        })
+                    }
+                    Some(_) => {
+                        self.fields(o, &p, "CustomizationLinuxOptions", &[]);
+                        Some(Options::Linux)
+                    }
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        let identity = match self.required(&f, "identity", path, el) {
+            Some(i) => self.identity(i, &format!("{path}.identity")),
+            None => None,
+        };
+        let mut global = GlobalIpSettings::default();
+        if let Some(g) = self.required(&f, "globalIPSettings", path, el) {
+            let p = format!("{path}.globalIPSettings");
+            let gf = self.fields(
+                g,
+                &p,
+                "CustomizationGlobalIPSettings",
+                &["dnsSuffixList", "dnsServerList"],
+            );
+            global.dns_suffix_list = self.strings(&gf, "dnsSuffixList", &p);
+            global.dns_server_list = self.strings(&gf, "dnsServerList", &p);
+        }
+        let mut nics = Vec::new();
+        for (i, m) in f
+            .get("nicSettingMap")
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let p = format!("{path}.nicSettingMap[{i}]");
+            self.seen(&p, m);
+            let mf = self.fields(
+                m,
+                &p,
+                "CustomizationAdapterMapping",
+                &["macAddress", "adapter"],
+            );
+            let mac_address = self.string(&mf, "macAddress", &p);
+            let adapter = match self.required(&mf, "adapter", &p, m) {
+                Some(a) => self.adapter(a, &format!("{p}.adapter")),
+                None => IpSettings::default(),
+            };
+            nics.push(AdapterMapping {
+                mac_address,
+                adapter,
+            });
+        }
+        let mut key = Vec::new();
+        for (i, b) in f
+            .get("encryptionKey")
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let p = format!("{path}.encryptionKey[{i}]");
+            self.seen(&p, b);
+            if let Some(v) = self.parse_int::<i8>(b, &p, "xsd:byte (-128..127)") {
+                key.push(v);
+            }
+        }
+        if !key.is_empty() {
+            self.positions
+                .entry(format!("{path}.encryptionKey"))
+                .or_insert(el.offset);
+        }
+        CustomizationSpec {
+            options,
+            identity: identity.unwrap_or_default(),
+            global_ip_settings: global,
+            nic_setting_map: nics,
+            encryption_key: key,
+        }
+    }
+}
+
+/// Every element name the decoder knows (so `fields` can hand out `'static` keys).
+const FIELD_NAMES: &[&str] = &[
+    "options",
+    "identity",
+    "globalIPSettings",
+    "nicSettingMap",
+    "encryptionKey",
+    "changeSID",
+    "deleteAccounts",
+    "reboot",
+    "hostName",
+    "domain",
+    "timeZone",
+    "hwClockUTC",
+    "scriptText",
+    "compatibleCustomizationMethod",
+    "resetPassword",
+    "password",
+    "extraConfig",
+    "guiUnattended",
+    "userData",
+    "guiRunOnce",
+    "identification",
+    "licenseFilePrintData",
+    "autoLogon",
+    "autoLogonCount",
+    "fullName",
+    "orgName",
+    "computerName",
+    "productId",
+    "commandList",
+    "joinWorkgroup",
+    "joinDomain",
+    "domainAdmin",
+    "domainAdminPassword",
+    "domainOU",
+    "autoMode",
+    "autoUsers",
+    "value",
+    "plainText",
+    "metadata",
+    "userdata",
+    "name",
+    "base",
+    "argument",
+    "dnsSuffixList",
+    "dnsServerList",
+    "macAddress",
+    "adapter",
+    "ip",
+    "subnetMask",
+    "gateway",
+    "ipV6Spec",
+    "dnsDomain",
+    "primaryWINS",
+    "secondaryWINS",
+    "netBIOS",
+    "primary",
+    "ipAddress",
+];
+
+/// Finds the `CustomizationSpec` element: the root itself, or inside a SOAP envelope the
+/// method's `spec` (or `item/spec` for Create/OverwriteCustomizationSpec).
+fn locate_spec<'e>(
+    root: &'e Element,
+    info: &mut EnvelopeInfo,
+) -> Result<(&'e Element, String), (String, usize)> {
+    if root.name.ns != NS_SOAPENV {
+        return Ok((root, "spec".into()));
+    }
+    if root.name.local != "Envelope" {
+        return Err((
+            format!("SOAP element `{}` is not an Envelope", root.name.local),
+            root.offset,
+        ));
+    }
+    let body = root
+        .children
+        .iter()
+        .find(|c| c.name.ns == NS_SOAPENV && c.name.local == "Body")
+        .ok_or_else(|| ("the SOAP envelope has no Body".to_string(), root.offset))?;
+    let method = body
+        .children
+        .first()
+        .ok_or_else(|| ("the SOAP Body is empty".to_string(), body.offset))?;
+    info.method = method.name.local.clone();
+    if let Some(spec) = method.child("spec") {
+        return Ok((spec, "spec".into()));
+    }
+    if let Some(item) = method.child("item") {
+        if let Some(i) = item.child("info") {
+            let leaf = |n: &str| i.child(n).map(|e| e.text.clone());
+            info.info_name = leaf("name");
+            info.info_description = leaf("description");
+            info.info_type = leaf("type");
+        }
+        if let Some(spec) = item.child("spec") {
+            return Ok((spec, "item.spec".into()));
+        }
+    }
+    if method.name.local.ends_with("Fault") || method.name.local == "Fault" {
+        return Err((
+            "the SOAP body is a fault, not a request".to_string(),
+            method.offset,
+        ));
+    }
+    Err((
+        format!(
+            "`{}` carries no CustomizationSpec (expected a `spec` or `item/spec` element)",
+            method.name.local
+        ),
+        method.offset,
+    ))
+}
+
+/// Decodes GOSC XML: a bare spec (any root element name) or a SOAP request carrying one.
+pub fn from_xml(text: &str) -> Decoded {
+    let mut dec = Dec {
+        text,
+        diags: Vec::new(),
+        positions: BTreeMap::new(),
+    };
+    let mut out = Decoded::default();
+    let root = match xml::parse(text) {
+        Ok(r) => r,
+        Err(e) => {
+            let d = dec.at(
+                Diagnostic::new(
+                    Code::XmlInput,
+                    "",
+                    format!("not well-formed XML: {}", e.message),
+                ),
+                e.offset,
+            );
+            out.diagnostics.push(d);
+            return out;
+        }
+    };
+    let (el, path) = match locate_spec(&root, &mut out.envelope) {
+        Ok(x) => x,
+        Err((msg, offset)) => {
+            let d = dec.at(Diagnostic::new(Code::XmlInput, "", msg), offset);
+            out.diagnostics.push(d);
+            return out;
+        }
+    };
+    if !(el.name.ns == NS_VIM25 || el.name.ns.is_empty()) {
+        dec.error(
+            Code::XmlInput,
+            &path,
+            el,
+            format!(
+                "the spec element is in namespace {:?}; vim25 data is in \"urn:vim25\"",
+                el.name.ns
+            ),
+        );
+    }
+    let spec = dec.spec(el, &path);
+    let errors = dec
+        .diags
+        .iter()
+        .any(|d| d.severity == crate::diagnostic::Severity::Error);
+    out.spec = (!errors).then_some(spec);
+    out.diagnostics = dec.diags;
+    out.positions = dec.positions;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> CustomizationSpec {
+        CustomizationSpec {
+            options: None,
+            identity: Identity::LinuxPrep(LinuxPrep {
+                host_name: Name::Fixed("web01".into()),
+                domain: "example.internal".into(),
+                time_zone: Some("Europe/Berlin".into()),
+                hw_clock_utc: Some(true),
+                ..LinuxPrep::default()
+            }),
+            global_ip_settings: GlobalIpSettings {
+                dns_suffix_list: vec!["example.internal".into()],
+                dns_server_list: vec!["10.0.0.53".into()],
+            },
+            nic_setting_map: vec![
+                AdapterMapping {
+                    mac_address: Some("00:50:56:00:00:01".into()),
+                    adapter: IpSettings {
+                        ip: IpGenerator::Fixed("10.0.0.10".into()),
+                        subnet_mask: Some("255.255.255.0".into()),
+                        gateway: vec!["10.0.0.1".into()],
+                        ip_v6_spec: Some(Ipv6Spec {
+                            ip: vec![Ipv6Generator::Fixed {
+                                address: "fd00::10".into(),
+                                prefix: 64,
+                            }],
+                            gateway: vec!["fd00::1".into()],
+                        }),
+                        ..IpSettings::default()
+                    },
+                },
+                AdapterMapping {
+                    mac_address: None,
+                    adapter: IpSettings::default(),
+                },
+            ],
+            encryption_key: vec![],
+        }
+    }
+
+    #[test]
+    fn encodes_in_wsdl_order_and_decodes_back() {
+        let s = sample();
+        let x = to_xml(&s, &Envelope::Bare).unwrap();
+        assert!(x.contains("<identity xsi:type=\"CustomizationLinuxPrep\">"));
+        let order: Vec<usize> = ["<hostName", "<domain>", "<timeZone>", "<hwClockUTC>"]
+            .iter()
+            .map(|t| x.find(t).unwrap())
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{x}");
+        let d = from_xml(&x);
+        assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
+        assert_eq!(d.spec.unwrap(), s);
+        for env in [
+            Envelope::CustomizeVm { vm: "vm-1".into() },
+            Envelope::CustomizeGuest {
+                vm: "vm-1".into(),
+                username: "root".into(),
+                password: "x".into(),
+            },
+            Envelope::CreateSpec {
+                name: "n".into(),
+                description: "d".into(),
+                kind: "Linux".into(),
+            },
+        ] {
+            let x = to_xml(&s, &env).unwrap();
+            let d = from_xml(&x);
+            assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
+            assert_eq!(d.spec.unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn decoder_is_strict_about_names_and_types() {
+        let x = to_xml(&sample(), &Envelope::Bare).unwrap();
+        let cases = [
+            ("<domain>", "<bogus>1</bogus><domain>", Code::UnknownField),
+            (
+                "xsi:type=\"CustomizationFixedIp\"",
+                "xsi:type=\"CustomizationFixedIpX\"",
+                Code::WrongType,
+            ),
+            (
+                "<identity xsi:type=\"CustomizationLinuxPrep\">",
+                "<identity>",
+                Code::WrongType,
+            ),
+            ("<subnetMask>64<", "<subnetMask>sixtyfour<", Code::WrongType),
+            ("<hwClockUTC>true<", "<hwClockUTC>yes<", Code::WrongType),
+            ("<domain>example.internal</domain>", "", Code::MissingField),
+            ("</identity>", "", Code::XmlInput),
+        ];
+        for (from, to, code) in cases {
+            assert!(x.contains(from), "{from}");
+            let bad = x.replacen(from, to, 1);
+            let d = from_xml(&bad);
+            assert!(d.spec.is_none(), "{to}");
+            assert!(
+                d.diagnostics.iter().any(|g| g.code == code),
+                "{to}: {:?}",
+                d.diagnostics
+            );
+            assert!(d.diagnostics.iter().all(|g| g.line.is_some()));
+        }
+    }
+
+    #[test]
+    fn reads_govmomi_prefix_and_reordered_fields() {
+        let x = r#"<spec xmlns="urn:vim25" xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance">
+<globalIPSettings/>
+<identity XMLSchema-instance:type="CustomizationLinuxPrep"><domain>d.example</domain><hostName XMLSchema-instance:type="CustomizationFixedName"><name>h</name></hostName></identity>
+</spec>"#;
+        let d = from_xml(x);
+        assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
+        let Identity::LinuxPrep(l) = d.spec.unwrap().identity else {
+            panic!()
+        };
+        assert_eq!(l.host_name, Name::Fixed("h".into()));
+    }
+
+    mod prop {
+        use super::super::*;
+        use proptest::option;
+        use proptest::prelude::*;
+
+        /// Any text XML 1.0 can carry, biased towards markup and whitespace that a careless
+        /// writer would get wrong.
+        fn text() -> impl Strategy<Value = String> {
+            proptest::string::string_regex(
+                "([<>&'\"\\]|]]>|\\r|\r\n|\t|\n| |[a-z0-9]|é|€|😀|\u{85}|\u{7f}|\u{fffd}|\u{e000}){0,12}",
+            )
+            .expect("valid regex")
+        }
+
+        fn name() -> impl Strategy<Value = Name> {
+            prop_oneof![
+                text().prop_map(Name::Fixed),
+                Just(Name::VirtualMachine),
+                text().prop_map(Name::Prefix),
+                Just(Name::Unknown),
+                option::of(text()).prop_map(Name::Custom),
+            ]
+        }
+
+        fn password() -> impl Strategy<Value = Option<Password>> {
+            option::of(
+                (text(), any::<bool>())
+                    .prop_map(|(value, plain_text)| Password { value, plain_text }),
+            )
+        }
+
+        fn identity() -> impl Strategy<Value = Identity> {
+            let linux = (
+                name(),
+                text(),
+                option::of(text()),
+                option::of(any::<bool>()),
+                option::of(text()),
+                option::of(any::<bool>()),
+                password(),
+            )
+                .prop_map(
+                    |(host_name, domain, time_zone, hw, script, reset, password)| {
+                        Identity::LinuxPrep(LinuxPrep {
+                            host_name,
+                            domain,
+                            time_zone,
+                            hw_clock_utc: hw,
+                            script_text: script,
+                            reset_password: reset,
+                            password,
+                            ..LinuxPrep::default()
+                        })
+                    },
+                );
+            let sysprep = (
+                (password(), any::<i32>(), any::<bool>(), any::<i32>()),
+                (text(), text(), name(), text()),
+                proptest::collection::vec(text(), 0..3),
+                (
+                    option::of(text()),
+                    option::of(text()),
+                    option::of(text()),
+                    password(),
+                ),
+                option::of((
+                    prop_oneof![Just("perSeat"), Just("perServer")],
+                    option::of(any::<i32>()),
+                )),
+            )
+                .prop_map(|(g, u, run, id, lic)| {
+                    Identity::Sysprep(Box::new(Sysprep {
+                        gui_unattended: GuiUnattended {
+                            password: g.0,
+                            time_zone: g.1,
+                            auto_logon: g.2,
+                            auto_logon_count: g.3,
+                        },
+                        user_data: UserData {
+                            full_name: u.0,
+                            org_name: u.1,
+                            computer_name: u.2,
+                            product_id: u.3,
+                        },
+                        gui_run_once: run,
+                        identification: Identification {
+                            join_workgroup: id.0,
+                            join_domain: id.1,
+                            domain_admin: id.2,
+                            domain_admin_password: id.3,
+                            domain_ou: None,
+                        },
+                        license_file_print_data: lic.map(|(m, n)| LicenseFilePrintData {
+                            auto_mode: m.to_string(),
+                            auto_users: n,
+                        }),
+                        ..Sysprep::default()
+                    }))
+                });
+            prop_oneof![
+                linux,
+                sysprep,
+                text().prop_map(Identity::SysprepText),
+                (text(), option::of(text())).prop_map(|(metadata, userdata)| {
+                    Identity::CloudinitPrep { metadata, userdata }
+                }),
+            ]
+        }
+
+        fn adapter() -> impl Strategy<Value = IpSettings> {
+            let ip = prop_oneof![
+                text().prop_map(IpGenerator::Fixed),
+                Just(IpGenerator::Dhcp),
+                Just(IpGenerator::Unknown),
+                option::of(text()).prop_map(IpGenerator::Custom),
+                Just(IpGenerator::DisableIpV4),
+            ];
+            let ip6 = prop_oneof![
+                (text(), any::<i32>())
+                    .prop_map(|(address, prefix)| Ipv6Generator::Fixed { address, prefix }),
+                Just(Ipv6Generator::Dhcp),
+                Just(Ipv6Generator::Auto),
+                Just(Ipv6Generator::Stateless),
+                option::of(text()).prop_map(Ipv6Generator::Custom),
+            ];
+            (
+                ip,
+                option::of(text()),
+                proptest::collection::vec(text(), 0..3),
+                option::of((
+                    proptest::collection::vec(ip6, 1..3),
+                    proptest::collection::vec(text(), 0..2),
+                )),
+                proptest::collection::vec(text(), 0..3),
+                option::of(text()),
+                option::of(prop_oneof![
+                    Just("enableNetBIOS".to_string()),
+                    Just("disableNetBIOS".to_string())
+                ]),
+            )
+                .prop_map(|(ip, mask, gw, v6, dns, dom, nb)| IpSettings {
+                    ip,
+                    subnet_mask: mask,
+                    gateway: gw,
+                    ip_v6_spec: v6.map(|(ip, gateway)| Ipv6Spec { ip, gateway }),
+                    dns_server_list: dns,
+                    dns_domain: dom,
+                    net_bios: nb,
+                    ..IpSettings::default()
+                })
+        }
+
+        fn spec() -> impl Strategy<Value = CustomizationSpec> {
+            (
+                option::of(prop_oneof![
+                    Just(Options::Linux),
+                    (any::<bool>(), any::<bool>()).prop_map(|(a, b)| Options::Win {
+                        change_sid: a,
+                        delete_accounts: b,
+                        reboot: Some("noreboot".into()),
+                    }),
+                ]),
+                identity(),
+                proptest::collection::vec(text(), 0..3),
+                proptest::collection::vec(text(), 0..3),
+                proptest::collection::vec((option::of(text()), adapter()), 0..4),
+                proptest::collection::vec(any::<i8>(), 0..3),
+            )
+                .prop_map(|(options, identity, sfx, srv, nics, key)| {
+                    CustomizationSpec {
+                        options,
+                        identity,
+                        global_ip_settings: GlobalIpSettings {
+                            dns_suffix_list: sfx,
+                            dns_server_list: srv,
+                        },
+                        nic_setting_map: nics
+                            .into_iter()
+                            .map(|(mac_address, adapter)| AdapterMapping {
+                                mac_address,
+                                adapter,
+                            })
+                            .collect(),
+                        encryption_key: key,
+                    }
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+            /// Whatever the values, the XML has the same structure and reads back equal, in
+            /// every envelope.
+            #[test]
+            fn xml_round_trips(s in spec(), env in 0..4u8) {
+                let env = match env {
+                    0 => Envelope::Bare,
+                    1 => Envelope::CustomizeVm { vm: "vm-<1>&".into() },
+                    2 => Envelope::CustomizeGuest { vm: "v".into(), username: "u\"".into(), password: "]]>".into() },
+                    _ => Envelope::CreateSpec { name: "a&b".into(), description: "<d>".into(), kind: "Linux".into() },
+                };
+                let x = to_xml(&s, &env).unwrap();
+                let d = from_xml(&x);
+                prop_assert!(d.diagnostics.is_empty(), "{:?}\n{}", d.diagnostics, x);
+                prop_assert_eq!(d.spec.unwrap(), s);
+            }
+        }
+    }
+}
