@@ -588,6 +588,29 @@ pub enum Provider {
 }
 
 impl VirtualMachine {
+    /// The VirtualMachine a reverse parser rebuilds from a guest artifact: the storage
+    /// version, the given name, and only what the artifact carried.
+    pub fn reconstructed(
+        name: &str,
+        network: Option<NetworkSpec>,
+        bootstrap: Option<BootstrapSpec>,
+    ) -> VirtualMachine {
+        VirtualMachine {
+            api_version: "vmoperator.vmware.com/v1alpha6".into(),
+            kind: "VirtualMachine".into(),
+            metadata: ObjectMeta {
+                name: Some(name.to_string()),
+                ..ObjectMeta::default()
+            },
+            spec: VirtualMachineSpec {
+                network,
+                bootstrap,
+                ..VirtualMachineSpec::default()
+            },
+            status: None,
+        }
+    }
+
     pub fn network(&self) -> Option<&NetworkSpec> {
         self.spec.network.as_ref()
     }

@@ -13,8 +13,7 @@ use super::Parsed;
 use crate::diagnostic::{Code, Diagnostic, Severity, Span};
 use crate::ip::{Cidr, parse_ip, parse_mac};
 use crate::model::{
-    BootstrapSpec, InterfaceSpec, LinuxPrepSpec, NetworkSpec, ObjectMeta, RouteSpec,
-    VirtualMachine, VirtualMachineSpec,
+    BootstrapSpec, InterfaceSpec, LinuxPrepSpec, NetworkSpec, RouteSpec, VirtualMachine,
 };
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -605,23 +604,14 @@ pub fn parse(text: &str, name: &str) -> Parsed {
             diagnostics: errs,
         };
     }
-    let vm = VirtualMachine {
-        api_version: "vmoperator.vmware.com/v1alpha6".into(),
-        kind: "VirtualMachine".into(),
-        metadata: ObjectMeta {
-            name: Some(name.to_string()),
-            ..ObjectMeta::default()
-        },
-        spec: VirtualMachineSpec {
-            network: Some(net),
-            bootstrap: Some(BootstrapSpec {
-                linux_prep: Some(lp),
-                ..BootstrapSpec::default()
-            }),
-            ..VirtualMachineSpec::default()
-        },
-        status: None,
-    };
+    let vm = VirtualMachine::reconstructed(
+        name,
+        Some(net),
+        Some(BootstrapSpec {
+            linux_prep: Some(lp),
+            ..BootstrapSpec::default()
+        }),
+    );
     Parsed {
         vms: vec![vm],
         diagnostics: diags,

@@ -5,8 +5,7 @@
 use super::Parsed;
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::model::{
-    BootstrapSpec, CloudInitSpec, InterfaceSpec, NetworkSpec, ObjectMeta, RouteSpec,
-    VirtualMachine, VirtualMachineSpec, VlanSpec,
+    BootstrapSpec, CloudInitSpec, InterfaceSpec, NetworkSpec, RouteSpec, VirtualMachine, VlanSpec,
 };
 use crate::source::node::{NodeKind, ScalarKind};
 use crate::source::{Limits, Node, yaml};
@@ -134,23 +133,14 @@ pub fn parse(text: &str, name: &str) -> Parsed {
                 ),
             }
         }
-        let vm = VirtualMachine {
-            api_version: "vmoperator.vmware.com/v1alpha6".into(),
-            kind: "VirtualMachine".into(),
-            metadata: ObjectMeta {
-                name: Some(name.to_string()),
-                ..ObjectMeta::default()
-            },
-            spec: VirtualMachineSpec {
-                network: Some(spec),
-                bootstrap: Some(BootstrapSpec {
-                    cloud_init: Some(CloudInitSpec::default()),
-                    ..BootstrapSpec::default()
-                }),
-                ..VirtualMachineSpec::default()
-            },
-            status: None,
-        };
+        let vm = VirtualMachine::reconstructed(
+            name,
+            Some(spec),
+            Some(BootstrapSpec {
+                cloud_init: Some(CloudInitSpec::default()),
+                ..BootstrapSpec::default()
+            }),
+        );
         vms.push(vm);
     }
     Parsed {

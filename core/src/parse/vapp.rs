@@ -8,8 +8,8 @@ use super::Parsed;
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::ip::{format_mac, parse_mac};
 use crate::model::{
-    BootstrapSpec, InterfaceSpec, NetworkSpec, ObjectMeta, PartialObjectRef, VAppConfigSpec,
-    VAppProperty, ValueOrSecret, VirtualMachine, VirtualMachineSpec,
+    BootstrapSpec, InterfaceSpec, NetworkSpec, PartialObjectRef, VAppConfigSpec, VAppProperty,
+    ValueOrSecret, VirtualMachine,
 };
 use crate::render::vapp::{OVF_ENV_NS, VE_NS};
 use quick_xml::NsReader;
@@ -181,26 +181,17 @@ pub fn parse(text: &str, name: &str) -> Parsed {
             }),
         })
         .collect();
-    let vm = VirtualMachine {
-        api_version: "vmoperator.vmware.com/v1alpha6".into(),
-        kind: "VirtualMachine".into(),
-        metadata: ObjectMeta {
-            name: Some(name.to_string()),
-            ..ObjectMeta::default()
-        },
-        spec: VirtualMachineSpec {
-            network: (!net.interfaces.is_empty()).then_some(net),
-            bootstrap: Some(BootstrapSpec {
-                vapp_config: Some(VAppConfigSpec {
-                    properties: props,
-                    raw_properties: None,
-                }),
-                ..BootstrapSpec::default()
+    let vm = VirtualMachine::reconstructed(
+        name,
+        (!net.interfaces.is_empty()).then_some(net),
+        Some(BootstrapSpec {
+            vapp_config: Some(VAppConfigSpec {
+                properties: props,
+                raw_properties: None,
             }),
-            ..VirtualMachineSpec::default()
-        },
-        status: None,
-    };
+            ..BootstrapSpec::default()
+        }),
+    );
     Parsed {
         vms: vec![vm],
         diagnostics: diags,

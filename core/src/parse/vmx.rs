@@ -10,8 +10,7 @@ use super::Parsed;
 use crate::diagnostic::{Code, Diagnostic, Severity, Span};
 use crate::ip::{format_mac, parse_mac};
 use crate::model::{
-    BootstrapSpec, CloudInitSpec, InterfaceSpec, NetworkSpec, ObjectMeta, PartialObjectRef,
-    VirtualMachine, VirtualMachineSpec,
+    BootstrapSpec, CloudInitSpec, InterfaceSpec, NetworkSpec, PartialObjectRef, VirtualMachine,
 };
 use crate::render::encode::decode_guestinfo;
 use crate::validate::guest::is_vmx_key;
@@ -379,20 +378,11 @@ pub fn parse(text: &str, name: &str) -> Parsed {
             diagnostics: diags,
         };
     }
-    let vm = VirtualMachine {
-        api_version: "vmoperator.vmware.com/v1alpha6".into(),
-        kind: "VirtualMachine".into(),
-        metadata: ObjectMeta {
-            name: Some(name.to_string()),
-            ..ObjectMeta::default()
-        },
-        spec: VirtualMachineSpec {
-            network: Some(net),
-            bootstrap: (bootstrap != BootstrapSpec::default()).then_some(bootstrap),
-            ..VirtualMachineSpec::default()
-        },
-        status: None,
-    };
+    let vm = VirtualMachine::reconstructed(
+        name,
+        Some(net),
+        (bootstrap != BootstrapSpec::default()).then_some(bootstrap),
+    );
     Parsed {
         vms: vec![vm],
         diagnostics: diags,
