@@ -76,6 +76,28 @@ fn batch(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // Each target alone over the already-resolved batch.
+    let units: Vec<_> = specs
+        .iter()
+        .flat_map(|s| compile_str(s, &[], &opts).units)
+        .filter(|u| u.resolved.is_some())
+        .collect();
+    let mut g = c.benchmark_group("render-10k");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(units.len() as u64));
+    for t in Target::ALL {
+        g.bench_function(t.as_str(), |b| {
+            b.iter(|| {
+                for u in &units {
+                    if let (Some(vm), Some(r)) = (&u.vm, &u.resolved) {
+                        black_box(render::render(*t, vm, r, &opts.render));
+                    }
+                }
+            })
+        });
+    }
+    g.finish();
 }
 
 fn cold_process(c: &mut Criterion) {

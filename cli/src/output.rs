@@ -15,7 +15,8 @@ pub fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(content)?;
-        f.sync_all()?;
+        // No fsync: the rename already guarantees readers see the old or the new file, never
+        // a torn one; an fsync per artifact made a 70k-file batch render disk-bound.
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

@@ -53,6 +53,34 @@ fn caret_range(text: &str, (start, end): (usize, usize)) -> std::ops::Range<usiz
     start..start + next
 }
 
+/// Up to two lines of context before the line holding `at` and one after: the text, the
+/// 1-based number of its first line (from `line`, the line of `at`, so that nothing
+/// scans the file from its start), and its byte offset in `text`.
+fn window(text: &str, at: usize, line: usize) -> (&str, usize, usize) {
+    let at = at.min(text.len());
+    let mut start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    for _ in 0..2 {
+        if start == 0 {
+            break;
+        }
+        start = text[..start - 1].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    }
+    let mut end = text[at..]
+        .find('\n')
+        .map(|i| at + i + 1)
+        .unwrap_or(text.len());
+    if end < text.len() {
+        end = text[end..]
+            .find('\n')
+            .map(|i| end + i)
+            .unwrap_or(text.len());
+    }
+    let first_line = line
+        .saturating_sub(text[start..at].matches('\n').count())
+        .max(1);
+    (&text[start..end], first_line, start)
+}
+
 pub fn human(diags: &[Diagnostic], sources: &Sources<'_>, color: bool) -> String {
     let renderer = if color {
         Renderer::styled()
@@ -75,11 +103,17 @@ pub fn human(diags: &[Diagnostic], sources: &Sources<'_>, color: bool) -> String
         match (sources.get(file), d.byte_range) {
             (Some(text), Some(range)) => {
                 let r = caret_range(text, range);
+                // Hand the renderer only the lines around the caret: it scans its whole
+                // source per snippet, which made a 10k-VM batch file quadratic.
+                let line = d.line.map(|l| l as usize).unwrap_or(1);
+                let (window, first_line, offset) = window(text, r.start, line);
+                let local = r.start - offset..(r.end - offset).min(window.len());
                 group = group.element(
-                    Snippet::source(*text)
+                    Snippet::source(window)
                         .path(file)
+                        .line_start(first_line)
                         .fold(true)
-                        .annotation(AnnotationKind::Primary.span(r)),
+                        .annotation(AnnotationKind::Primary.span(local)),
                 );
             }
             _ => {
