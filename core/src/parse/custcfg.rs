@@ -10,7 +10,7 @@
 //! a warning says VMware's engine would install a default route instead).
 
 use super::Parsed;
-use crate::diagnostic::{Code, Diagnostic, Severity, Span};
+use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::ip::{Cidr, parse_ip, parse_mac};
 use crate::model::{
     BootstrapSpec, InterfaceSpec, LinuxPrepSpec, NetworkSpec, RouteSpec, VirtualMachine,
@@ -40,16 +40,7 @@ impl Section {
     }
 }
 
-fn at(line: u32, code: Code, path: &str, msg: String) -> Diagnostic {
-    Diagnostic::new(code, path, msg).with_span(Span {
-        line,
-        column: 1,
-        end_line: line,
-        end_column: 1,
-        start: 0,
-        end: 0,
-    })
-}
+use super::at;
 
 /// The lexical layer: sections and entries, as configparser reads them, with errors where
 /// configparser and VMware's line-based reader would disagree. Fuzz entry point.

@@ -55,6 +55,19 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// A diagnostic for a line-based format: the line is known, [`place_lines`] adds the byte
+/// range of the whole line once the text is at hand.
+pub(crate) fn at(line: u32, code: crate::diagnostic::Code, path: &str, msg: String) -> Diagnostic {
+    Diagnostic::new(code, path, msg).with_span(crate::diagnostic::Span {
+        line,
+        column: 1,
+        end_line: line,
+        end_column: 1,
+        start: 0,
+        end: 0,
+    })
+}
+
 /// Gives line-based diagnostics (those with a line but no real byte range) the byte range of
 /// their whole line, so snippets point at it.
 fn place_lines(text: &str, diags: &mut [Diagnostic]) {

@@ -7,7 +7,7 @@
 //! `guestinfo.ovfEnv` supplies vApp properties.
 
 use super::Parsed;
-use crate::diagnostic::{Code, Diagnostic, Severity, Span};
+use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::ip::{format_mac, parse_mac};
 use crate::model::{
     BootstrapSpec, CloudInitSpec, InterfaceSpec, NetworkSpec, PartialObjectRef, VirtualMachine,
@@ -42,16 +42,7 @@ pub struct VmxNic {
     pub check_mac: Option<bool>,
 }
 
-fn at(line: u32, code: Code, path: &str, msg: String) -> Diagnostic {
-    Diagnostic::new(code, path, msg).with_span(Span {
-        line,
-        column: 1,
-        end_line: line,
-        end_column: 1,
-        start: 0,
-        end: 0,
-    })
-}
+use super::at;
 
 /// open-vm-tools' `|XX` unescaping; a `|` not followed by two hex digits stays literal.
 fn unescape(s: &str) -> String {

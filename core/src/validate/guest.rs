@@ -12,10 +12,7 @@ pub fn is_line_breaking(c: char) -> bool {
     c.is_control() || c == '\u{2028}' || c == '\u{2029}'
 }
 
-/// XML 1.0 `Char` production: what may appear in an XML document at all (escaped or not).
-pub fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
-}
+pub use crate::vim25::xml::is_xml_char;
 
 /// A VMX key as libvirt's virconf reads it: `[A-Za-z.][A-Za-z0-9_:.-]*`.
 pub fn is_vmx_key(k: &str) -> bool {
