@@ -505,15 +505,7 @@ pub fn parse(text: &str, name: &str) -> Parsed {
             let v4 = n.v4;
             for (g, line) in &n.gateways {
                 if let Some(c) = v4 {
-                    let net = Cidr {
-                        addr: c.network(),
-                        prefix: c.prefix,
-                    };
-                    f.routes.push(RouteSpec {
-                        to: net.to_string(),
-                        via: g.to_string(),
-                        metric: None,
-                    });
+                    f.routes.push(subnet_route(&c, g));
                 }
                 if !noted {
                     diags.push(at(*line, Code::CustCfgPrimary, &format!("{}|GATEWAY", f.name), "no NIC is PRIMARY: cloud-init turns GATEWAY into a route to the NIC's subnet (read so), VMware's engine into a default route".into()).with_help("add PRIMARY = yes to the NIC that owns the default route"));
@@ -522,15 +514,7 @@ pub fn parse(text: &str, name: &str) -> Parsed {
             }
             for (c, g, _) in &n.v6 {
                 if let Some(g) = g {
-                    let net = Cidr {
-                        addr: c.network(),
-                        prefix: c.prefix,
-                    };
-                    f.routes.push(RouteSpec {
-                        to: net.to_string(),
-                        via: g.to_string(),
-                        metric: None,
-                    });
+                    f.routes.push(subnet_route(c, g));
                 }
             }
         }
@@ -611,4 +595,17 @@ pub fn parse(text: &str, name: &str) -> Parsed {
 
 fn p_line(s: &Section, key: &str) -> u32 {
     s.get(key).map(|e| e.line).unwrap_or(s.line)
+}
+
+/// What cloud-init makes of a GATEWAY when no NIC is PRIMARY: a route to the NIC's own subnet.
+fn subnet_route(c: &Cidr, via: &impl std::fmt::Display) -> RouteSpec {
+    let net = Cidr {
+        addr: c.network(),
+        prefix: c.prefix,
+    };
+    RouteSpec {
+        to: net.to_string(),
+        via: via.to_string(),
+        metric: None,
+    }
 }

@@ -99,6 +99,16 @@ fn place_lines(text: &str, diags: &mut [Diagnostic]) {
     }
 }
 
+impl Parsed {
+    /// Nothing usable: the one diagnostic that says why.
+    pub fn failed(d: Diagnostic) -> Parsed {
+        Parsed {
+            vms: Vec::new(),
+            diagnostics: vec![d],
+        }
+    }
+}
+
 /// Reads `text` as `format`. `name` is the VM name to use when the format carries none.
 pub fn parse(format: Format, text: &str, name: &str) -> Parsed {
     let mut p = parse_inner(format, text, name);

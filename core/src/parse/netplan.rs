@@ -70,10 +70,7 @@ pub fn parse(text: &str, name: &str) -> Parsed {
     let docs = match yaml::parse_documents(text, &Limits::default()) {
         Ok(d) => d,
         Err(e) => {
-            return Parsed {
-                vms: Vec::new(),
-                diagnostics: vec![e],
-            };
+            return Parsed::failed(e);
         }
     };
     let mut cx = Ctx { diags: Vec::new() };

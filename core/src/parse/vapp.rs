@@ -138,10 +138,7 @@ pub fn parse(text: &str, name: &str) -> Parsed {
     let env = match read(text) {
         Ok(e) => e,
         Err(d) => {
-            return Parsed {
-                vms: Vec::new(),
-                diagnostics: vec![d],
-            };
+            return Parsed::failed(d);
         }
     };
     let mut diags = Vec::new();

@@ -285,10 +285,7 @@ pub fn parse(text: &str, name: &str) -> Parsed {
     let nics = match nics(&entries) {
         Ok(n) => n,
         Err(d) => {
-            return Parsed {
-                vms: Vec::new(),
-                diagnostics: vec![d],
-            };
+            return Parsed::failed(d);
         }
     };
     let mut diags = Vec::new();
