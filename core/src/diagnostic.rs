@@ -119,6 +119,7 @@ codes! {
     VAppPropertyKey = "GN232", Error, "vApp property key cannot be an OVF property id";
     NicIdentity = "GN233", Warning, "NIC identity: how artifacts find the guest's network devices";
     LossyTranslation = "GN301", Warning, "the target cannot express this value";
+    EquivalentForm = "GN302", Info, "a value is written in an equivalent form that every consumer accepts";
     ApiVersionDropped = "GN310", Warning, "the requested vSphere API version has no element for this value";
     GoscLimit = "GN311", Error, "a value exceeds what a vim25 CustomizationSpec can carry";
     CustCfgPrimary = "GN320", Warning, "cust.cfg gives the default route to the PRIMARY NIC only";

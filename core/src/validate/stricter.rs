@@ -42,7 +42,8 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
     let mut seen_ip: BTreeMap<IpAddr, String> = BTreeMap::new();
     let mut seen_mac: BTreeMap<[u8; 6], String> = BTreeMap::new();
     let mut seen_dev: BTreeMap<String, String> = BTreeMap::new();
-    let mut defaults: [Vec<(String, IpAddr)>; 2] = [Vec::new(), Vec::new()];
+    // Default routes per family: (path, next hop, metric). A gateway has no metric.
+    let mut defaults: [Vec<(String, IpAddr, Option<i64>)>; 2] = [Vec::new(), Vec::new()];
     for (i, iface) in net.interfaces.iter().enumerate() {
         let p = iface_path(i);
         let nets = cidrs(iface);
@@ -119,7 +120,7 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
             if ip.is_ipv4() != (fam == 4) {
                 continue;
             }
-            defaults[usize::from(fam == 6)].push((format!("{p}.{path}"), ip));
+            defaults[usize::from(fam == 6)].push((format!("{p}.{path}"), ip, None));
             let same: Vec<&Cidr> = nets
                 .iter()
                 .map(|(_, c)| c)
@@ -174,7 +175,7 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
             let via = parse_ip(&r.via);
             if r.to == "default" {
                 if let Some(v) = via {
-                    defaults[usize::from(!v.is_ipv4())].push((rp.clone(), v));
+                    defaults[usize::from(!v.is_ipv4())].push((rp.clone(), v, r.metric));
                 }
             } else if let Ok(to) = parse_cidr(&r.to) {
                 if to.has_host_bits() {
@@ -192,7 +193,7 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
                 if to.prefix == 0
                     && let Some(v) = via
                 {
-                    defaults[usize::from(!v.is_ipv4())].push((rp.clone(), v));
+                    defaults[usize::from(!v.is_ipv4())].push((rp.clone(), v, r.metric));
                 }
             }
             if let Some(v) = via {
@@ -219,18 +220,30 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
         check_catalog(cx, &p, iface, &nets);
     }
     for (fam, list) in [(4, &defaults[0]), (6, &defaults[1])] {
-        // The same next hop declared twice (gateway4 plus `to: default`) is one route.
-        let mut distinct: Vec<&(String, IpAddr)> = Vec::new();
+        // The same next hop declared twice (gateway4 plus `to: default`) is one route, and a
+        // default route with its own metric is a deliberate fallback, not a conflict.
+        let mut distinct: Vec<&(String, IpAddr, Option<i64>)> = Vec::new();
         for d in list {
-            if !distinct.iter().any(|x| x.1 == d.1) {
+            if !distinct.iter().any(|x| x.1 == d.1 && x.2 == d.2) {
                 distinct.push(d);
             }
         }
-        if distinct.len() > 1 {
-            let paths: Vec<&str> = distinct.iter().map(|d| d.0.as_str()).collect();
-            cx.push(Diagnostic::new(Code::MultipleDefaultRoutes, distinct.get(1).map(|d| d.0.clone()).unwrap_or_default(),
-                format!("more than one IPv{fam} default route ({}); the guest picks one arbitrarily", paths.join(", ")))
-                .with_help("keep one default gateway per family, or use gateway4: None on secondary interfaces"));
+        let mut metrics: Vec<Option<i64>> = distinct.iter().map(|d| d.2).collect();
+        metrics.sort();
+        metrics.dedup();
+        for metric in metrics {
+            let group: Vec<&str> = distinct
+                .iter()
+                .filter(|d| d.2 == metric)
+                .map(|d| d.0.as_str())
+                .collect();
+            let Some(second) = group.get(1) else { continue };
+            let with = metric
+                .map(|m| format!(" with metric {m}"))
+                .unwrap_or_default();
+            cx.push(Diagnostic::new(Code::MultipleDefaultRoutes, *second,
+                format!("more than one IPv{fam} default route{with} ({}); the guest picks one arbitrarily", group.join(", ")))
+                .with_help("keep one default gateway per family, give the others a metric, or use gateway4: None on secondary interfaces"));
         }
     }
 }
