@@ -354,11 +354,17 @@ fn check_state(r: &Resolved, predicted: &BTreeSet<String>, st: &Value, p: &mut V
             p.push(format!("VLAN {} missing", v.name));
             continue;
         };
-        let raw = r
-            .interfaces
-            .iter()
-            .find(|f| f.name == v.link)
-            .map(|f| f.device_name.value.clone());
+        // The guest device of the link, or, where guestnet warned that cloud-init 22.4
+        // takes the netplan ID instead, that ID.
+        let k = r.vlans.iter().position(|x| x.name == v.name).unwrap();
+        let raw = if predicted.contains(&format!("spec.network.vlans[{k}].link")) {
+            Some(v.link.clone())
+        } else {
+            r.interfaces
+                .iter()
+                .find(|f| f.name == v.link)
+                .map(|f| f.device_name.value.clone())
+        };
         if i["vlan_id"].as_i64() != Some(v.id)
             || i["vlan-raw-device"].as_str().map(str::to_string) != raw
         {
@@ -414,6 +420,24 @@ fn check(e: &Expect, o: &Value) -> Vec<String> {
     }
     if o["fqdn"] != e.explain["fqdn"] {
         p.push(format!("fqdn {} != {}", o["fqdn"], e.explain["fqdn"]));
+    }
+    if strs(&o["public_keys"]) != e.resolved.public_keys {
+        p.push(format!(
+            "public keys {} != {:?}",
+            o["public_keys"], e.resolved.public_keys
+        ));
+    }
+    let wait = e.resolved.wait_on_network.as_ref().map(|w| {
+        let mut m = serde_json::Map::new();
+        for (k, v) in [("ipv4", w.ipv4), ("ipv6", w.ipv6)] {
+            if let Some(v) = v {
+                m.insert(k.into(), v.into());
+            }
+        }
+        Value::Object(m)
+    });
+    if o["wait_on_network"] != wait.unwrap_or(Value::Null) {
+        p.push(format!("wait-on-network {}", o["wait_on_network"]));
     }
     if o["network_config"] != e.network {
         p.push(format!(

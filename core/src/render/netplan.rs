@@ -32,6 +32,20 @@ pub fn network_config(r: &Resolved, opts: &RenderOptions, diags: &mut Vec<Diagno
         .collect();
     let mut top = vec![("version", Yaml::Int(2)), ("ethernets", map(ethernets))];
     if !r.vlans.is_empty() {
+        for (k, v) in r.vlans.iter().enumerate() {
+            // cloud-init 22.4's v2 reader takes `link` (the netplan ID) as the raw device.
+            let parent = r.interfaces.iter().find(|f| f.name == v.link);
+            if let Some(f) = parent.filter(|f| f.device_name.value != f.name) {
+                diags.push(Diagnostic::new(
+                    Code::LossyTranslation,
+                    format!("spec.network.vlans[{k}].link"),
+                    format!(
+                        "cloud-init 22.4 (Debian 12) puts VLAN {} on a device named {}, not on the guest device {}, for ifupdown, networkd and sysconfig guests; only netplan guests get it right",
+                        v.name, f.name, f.device_name.value
+                    ),
+                ).with_help("leave guestDeviceName unset on an interface that carries VLANs, or use netplan guests"));
+            }
+        }
         let vlans = r
             .vlans
             .iter()
@@ -333,6 +347,22 @@ mod tests {
             d.iter().any(|d| d.code == Code::LossyTranslation
                 && d.path == "spec.network.interfaces[0].searchDomains"),
             "{d:?}"
+        );
+    }
+
+    #[test]
+    fn a_vlan_on_a_renamed_device_is_warned() {
+        let y = "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata: {name: vm1}\nspec:\n  bootstrap: {cloudInit: {}}\n  network:\n    interfaces:\n    - {name: eth0, dhcp4: true, guestDeviceName: ens192}\n    vlans:\n    - {name: vlan100, id: 100, link: eth0}\n";
+        let c = compile_str(y, &[], &CompileOptions::default());
+        let out = render(
+            c.units[0].resolved.as_ref().expect("resolved"),
+            &RenderOptions::default(),
+        );
+        assert!(
+            out.diagnostics.iter().any(|d| d.code == Code::LossyTranslation
+                && d.path == "spec.network.vlans[0].link"),
+            "{:?}",
+            out.diagnostics
         );
     }
 
