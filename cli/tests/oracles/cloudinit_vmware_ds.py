@@ -20,6 +20,9 @@ For each document this runs what `cloud-init init --local` runs, in order:
 and, from the init (network) stage, user-data processing: UserDataProcessor.process() and the
 jinja part handler's render_jinja_payload_from_file() with the instance-data cloud-init wrote.
 Every cloud-init log record at WARNING or above is reported; the Rust side fails on them.
+Not run: DataSourceVMware.setup() (init stage), which polls this machine's NICs for
+wait-on-network and advertises their addresses through vmware-rpctool; lookups of devices by
+MAC see no NICs, as on a guest whose NICs are not this machine's.
 """
 import json
 import logging
@@ -44,6 +47,8 @@ from cloudinit.sources import DataSourceVMware as dsvmw
 from cloudinit.user_data import UserDataProcessor
 
 DMI_UUID = "4237A1B2-C3D4-E5F6-0718-293A4B5C6D7E"
+
+
 # Every Linux renderer, configured as the distro class that uses it configures it (Debian:
 # eni, netplan; RHEL: sysconfig), except netplan's postcmds, which would run `netplan
 # generate` on this machine (the netplan oracle does that with guestnet's own file), and
