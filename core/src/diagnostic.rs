@@ -121,6 +121,7 @@ codes! {
     VAppPropertyKey = "GN232", Error, "vApp property key cannot be an OVF property id";
     NicIdentity = "GN233", Warning, "NIC identity: how artifacts find the guest's network devices";
     JinjaText = "GN234", Warning, "cloudConfig text that cloud-init's Jinja renderer evaluates in the guest";
+    JinjaSyntax = "GN235", Error, "cloudConfig text with a Jinja delimiter that is never closed: cloud-init cannot render the user-data";
     LossyTranslation = "GN301", Warning, "the target cannot express this value";
     EquivalentForm = "GN302", Info, "a value is written in an equivalent form that every consumer accepts";
     ApiVersionDropped = "GN310", Warning, "the requested vSphere API version has no element for this value";
