@@ -108,11 +108,12 @@ export interface ExplainedVm {
   /** `guestnet explain --format json`'s `resolved` object. */
   resolved: Record<string, unknown>;
   /** Where each spec field named as a source ("spec.network.hostName") sits in the text. */
-  locations: Record<string, Location>;
+  locations: Location[];
 }
 
-/** A range in the input text: 1-based, end exclusive, columns in characters. */
+/** Where a field path sits in the input text: 1-based, end exclusive, columns in characters. */
 export interface Location {
+  path: string;
   line: number;
   column: number;
   endLine: number;

@@ -12,7 +12,6 @@ use guestnet_core::pipeline::{Compiled, Unit, compile_str};
 use guestnet_core::render::{self, Artifact, Target};
 use guestnet_core::{Code, Diagnostic, Severity, diagnostic, explain, parse};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Why a call produced no result.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -161,13 +160,15 @@ pub struct ExplainedVm {
     /// `guestnet explain --format json`'s `resolved` object.
     pub resolved: serde_json::Value,
     /// Where each spec field named as a source (`<- spec.network.hostName`) sits in the
-    /// text, so a provenance view can jump to it.
-    pub locations: BTreeMap<String, Location>,
+    /// text, so a provenance view can jump to it. (A list, not a map: a map type costs 3 KB
+    /// of wasm for no gain here.)
+    pub locations: Vec<Location>,
 }
 
-/// A range in the input text (1-based, end exclusive), like a diagnostic's.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+/// Where a field path sits in the input text (1-based, end exclusive), like a diagnostic.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Location {
+    pub path: String,
     pub line: u32,
     pub column: u32,
     #[serde(rename = "endLine")]
@@ -380,12 +381,12 @@ pub fn explain(text: &str, options: &str) -> Outcome<Explained> {
 const PATH_SOURCES: &[&str] = &["interface", "global", "metadata", "spec"];
 
 /// Every `{source: {kind, detail: path}}` in the explain JSON, placed in the text.
-fn locations(u: &Unit, resolved: &serde_json::Value) -> BTreeMap<String, Location> {
+fn locations(u: &Unit, resolved: &serde_json::Value) -> Vec<Location> {
     let mut paths = Vec::new();
     collect_paths(resolved, &mut paths);
-    let mut out = BTreeMap::new();
+    let mut out: Vec<Location> = Vec::new();
     for path in paths {
-        if out.contains_key(&path) {
+        if out.iter().any(|l| l.path == path) {
             continue;
         }
         let mut d = Diagnostic::new(Code::TargetUnused, path.clone(), "");
@@ -393,15 +394,13 @@ fn locations(u: &Unit, resolved: &serde_json::Value) -> BTreeMap<String, Locatio
         if let (Some(line), Some(column), Some(end_line), Some(end_column)) =
             (d.line, d.column, d.end_line, d.end_column)
         {
-            out.insert(
+            out.push(Location {
                 path,
-                Location {
-                    line,
-                    column,
-                    end_line,
-                    end_column,
-                },
-            );
+                line,
+                column,
+                end_line,
+                end_column,
+            });
         }
     }
     out

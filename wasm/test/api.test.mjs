@@ -153,10 +153,12 @@ test("explain: text and provenance per VM", () => {
   assert.match(vm.text, /hostName\s+web-01\s+<- spec\.network\.hostName/);
   assert.equal(vm.resolved.hostName.value, "web-01");
   const lines = g.example().split("\n");
-  const host = vm.locations["spec.network.hostName"];
-  assert.deepEqual(keys(host), ["column", "endColumn", "endLine", "line"]);
+  const at = (path) => vm.locations.find((l) => l.path === path);
+  assert.equal(new Set(vm.locations.map((l) => l.path)).size, vm.locations.length);
+  const host = at("spec.network.hostName");
+  assert.deepEqual(keys(host), ["column", "endColumn", "endLine", "line", "path"]);
   assert.equal(lines[host.line - 1].slice(host.column - 1, host.endColumn - 1), "web-01");
-  const mac = vm.locations["spec.network.interfaces[1].macAddr"];
+  const mac = at("spec.network.interfaces[1].macAddr");
   assert.equal(lines[mac.line - 1].slice(mac.column - 1, mac.endColumn - 1), '"00:50:56:00:10:02"');
 });
 

@@ -237,7 +237,7 @@ fn explain_gives_text_and_provenance() {
     assert!(e.vms[0].text.contains("<- spec.network.hostName"));
     assert_eq!(e.vms[0].resolved["hostName"]["value"], "web-01");
     // Every spec path named as a source is placed in the text.
-    let at = |path: &str| e.vms[0].locations.get(path).copied();
+    let at = |path: &str| e.vms[0].locations.iter().find(|l| l.path == path).cloned();
     let host = at("spec.network.hostName").expect("hostName located");
     let want = EXAMPLE
         .lines()

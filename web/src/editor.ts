@@ -12,7 +12,14 @@ import {
   highlightSpecialChars,
 } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
-import { HighlightStyle, syntaxHighlighting, indentUnit, bracketMatching, foldGutter } from "@codemirror/language";
+import {
+  HighlightStyle,
+  StreamLanguage,
+  syntaxHighlighting,
+  indentUnit,
+  bracketMatching,
+  foldGutter,
+} from "@codemirror/language";
 import { lintGutter, setDiagnostics, type Diagnostic as LintDiagnostic } from "@codemirror/lint";
 import { tags as t } from "@lezer/highlight";
 import { yaml } from "@codemirror/lang-yaml";
@@ -61,7 +68,36 @@ const theme = EditorView.theme({
   ".cm-foldGutter span": { color: "var(--fg-faint)" },
 });
 
-export type Language = "yaml" | "xml" | "json" | "text";
+export type Language = "yaml" | "xml" | "json" | "keyvalue" | "text";
+
+/** cust.cfg (`[SECTION]`, `KEY = value`) and VMX (`key = "value"`) lines. */
+const keyValue = StreamLanguage.define<{ value: boolean }>({
+  name: "keyvalue",
+  startState: () => ({ value: false }),
+  token(stream, state) {
+    if (stream.sol()) {
+      state.value = false;
+      stream.eatSpace();
+      if (stream.peek() === "#" || stream.peek() === ";") {
+        stream.skipToEnd();
+        return "comment";
+      }
+      if (stream.match(/^\[[^\]]*\]/)) return "keyword";
+    }
+    if (stream.eatSpace()) return null;
+    if (!state.value) {
+      if (stream.eat("=")) {
+        state.value = true;
+        return "punctuation";
+      }
+      stream.eatWhile((c) => c !== "=" && c !== " " && c !== "\t");
+      return "propertyName";
+    }
+    if (stream.match(/^-?\d+\s*$/)) return "number";
+    stream.skipToEnd();
+    return "string";
+  },
+});
 
 function language(l: Language): Extension {
   switch (l) {
@@ -71,6 +107,8 @@ function language(l: Language): Extension {
       return xml();
     case "json":
       return json();
+    case "keyvalue":
+      return keyValue;
     default:
       return [];
   }
@@ -81,6 +119,7 @@ export function languageFor(name: string): Language {
   if (/\.(ya?ml)$/.test(name) || name === "netplan" || name === "yaml") return "yaml";
   if (/\.xml$/.test(name) || name === "gosc" || name === "vapp") return "xml";
   if (/\.json$/.test(name) || name === "json") return "json";
+  if (/\.(cfg|vmx)$/.test(name) || name === "custcfg" || name === "vmx") return "keyvalue";
   return "text";
 }
 

@@ -49,6 +49,7 @@ let renders = 0;
 let timer: number | undefined;
 let urlTimer: number | undefined;
 let lastMs = 0;
+let explainText = "";
 
 function defaultState(): State {
   return { mode: "spec", spec: gn.example(), from: "custcfg", input: "", options: {}, tab: "netplan" };
@@ -147,17 +148,15 @@ function renderConvert(text: string) {
   showStatus(diags, new Map());
   lastConvert = r.output;
   renderTabs();
-  const notice = $("notice");
+  $("viewer").hidden = false;
+  $("notice").hidden = true;
   if (text.trim() === "") {
     setNotice(`Paste a ${FORMAT_FILES[state.from]} to read it back into a VirtualMachine.`);
   } else if (r.errors > 0) {
     setNotice(`No VirtualMachine: fix the ${plural(r.errors, "error")} in the input first.`);
-  } else {
-    notice.hidden = true;
   }
   $("files").replaceChildren(fileChip("vm.yaml", true, () => {}));
   out.show(r.output, "yaml");
-  $("viewer").hidden = false;
   $("explain").hidden = true;
   $("target-notes").hidden = true;
   toolbar({ copy: r.output !== "", openSpec: r.output !== "", all: false });
@@ -199,7 +198,7 @@ function showStatus(all: Diagnostic[], origin: Map<string, string>) {
     label.textContent = plural(warnings, "warning");
   } else {
     s.className = "status good";
-    label.textContent = state.mode === "spec" ? "valid" : "read";
+    label.textContent = state.mode === "spec" ? "valid" : "converted";
   }
   const parts: HTMLElement[] = [label];
   if (targetWarnings > 0 && errors === 0) {
@@ -355,10 +354,12 @@ function selectTab(t: Tab) {
   saveUrlSoon();
 }
 
+/** Says why there is no output; the (empty) viewer steps aside. */
 function setNotice(text: string) {
   const n = $("notice");
   n.textContent = text;
   n.hidden = false;
+  $("viewer").hidden = true;
 }
 
 function toolbar(show: { copy: boolean; openSpec: boolean; all: boolean }) {
@@ -386,8 +387,7 @@ function anyArtifacts(): boolean {
 
 function showOutput() {
   if (state.mode !== "spec") return;
-  const notice = $("notice");
-  notice.hidden = true;
+  $("notice").hidden = true;
   const notes = $("target-notes");
   notes.hidden = true;
   const vm = last?.vms[vmIndex];
@@ -395,9 +395,9 @@ function showOutput() {
   $("explain").hidden = !isExplain;
   $("viewer").hidden = isExplain;
   if (isExplain) {
-    $("files").replaceChildren();
-    toolbar({ copy: false, openSpec: false, all: anyArtifacts() });
+    $("files").replaceChildren(fileChip("explain.txt", true, () => {}));
     showExplain();
+    toolbar({ copy: explainText !== "", openSpec: false, all: anyArtifacts() });
     return;
   }
   if (!last) return;
@@ -469,10 +469,12 @@ function showExplain() {
   const box = $("explain");
   const text = editor.view.state.doc.toString();
   const r = gn.explain(text, state.options);
+  explainText = "";
   if (!r.ok) {
     box.replaceChildren();
     return;
   }
+  explainText = r.vms.map((vm) => vm.text).join("\n");
   if (r.vms.length === 0) {
     const p = document.createElement("p");
     p.className = "empty-note";
@@ -497,7 +499,7 @@ function showExplain() {
         arrow.textContent = "←";
         row.append(left, arrow);
         const src = m[2];
-        const loc: Location | undefined = vm.locations[src];
+        const loc: Location | undefined = vm.locations.find((l) => l.path === src);
         const el = document.createElement(loc ? "button" : "span");
         el.className = loc ? "src link" : "src";
         el.textContent = src;
@@ -562,6 +564,7 @@ function save(name: string, data: BlobPart, type: string) {
 
 function currentArtifact(): { name: string; content: string } | null {
   if (state.mode === "convert") return lastConvert ? { name: "vm.yaml", content: lastConvert } : null;
+  if (state.tab === "explain") return explainText ? { name: "explain.txt", content: explainText } : null;
   const t = last?.vms[vmIndex]?.targets.find((o) => o.target === state.tab);
   return t?.artifacts[fileIndex] ?? null;
 }

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve } from "./server.mjs";
+import { CHROMIUM_FLAGS } from "./flags.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
@@ -21,16 +22,6 @@ const shots = join(root, ".ci", "artifacts", "web");
 const chromiumPath = process.env.GUESTNET_CHROMIUM ?? "/usr/bin/chromium";
 const require = process.env.GUESTNET_REQUIRE_ORACLES === "1";
 
-/** `--headless` etc. as the issue asks; playwright adds a fresh temporary --user-data-dir. */
-export const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 function findBin() {
   const candidates = [
