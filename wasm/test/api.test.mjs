@@ -1,6 +1,6 @@
 // Node tests of the built module (wasm/pkg, from wasm/build.sh) through its JS API
 // (js/guestnet.js): every exported function, result shapes against js/guestnet.d.ts, usage
-// errors, hostile input, and the panic path. Run: node --test wasm/test/
+// errors, hostile input, and the panic path. Run: node --test wasm/test/*.test.mjs
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

@@ -215,7 +215,11 @@ function lintSeverity(s: Diagnostic["severity"]): LintDiagnostic["severity"] {
   return s === "error" ? "error" : s === "warning" ? "warning" : "info";
 }
 
-function showProblems(diags: Diagnostic[], origin: Map<string, string>) {
+const RANK = { error: 0, warning: 1, info: 2 } as const;
+
+function showProblems(all: Diagnostic[], origin: Map<string, string>) {
+  // Errors first, then warnings, then info; by position within each (as editors list them).
+  const diags = [...all].sort((a, b) => RANK[a.severity] - RANK[b.severity] || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   const doc = editor.view.state.doc;
   editor.showDiagnostics(
     diags.map((d) => {
@@ -412,10 +416,13 @@ function showOutput() {
   if (!t) {
     $("files").replaceChildren();
     const errors = last.errors;
+    const many = last.vms.length > 1;
     setNotice(
-      errors > 0
-        ? `No artifacts: fix the ${plural(errors, "error")} first. guestnet renders nothing from an invalid spec.`
-        : "No artifacts for this VirtualMachine.",
+      errors === 0
+        ? "No artifacts for this VirtualMachine."
+        : many
+          ? "No artifacts: this VirtualMachine has errors (see Problems). guestnet renders nothing from an invalid spec."
+          : `No artifacts: fix the ${plural(errors, "error")} first. guestnet renders nothing from an invalid spec.`,
     );
     out.show("", "text");
     toolbar({ copy: false, openSpec: false, all: anyArtifacts() });
