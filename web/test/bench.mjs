@@ -7,20 +7,16 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
 import { serve } from "./server.mjs";
-import { CHROMIUM_FLAGS } from "./flags.mjs";
+import { launch } from "./flags.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const spec = readFileSync(join(here, "..", "..", "wasm", "test", "data", "ten-nics.yaml"), "utf8");
 const n = Number(process.argv[2] ?? 1000);
 const server = await serve(join(here, "..", "dist"));
-const browser = await chromium.launch({
-  executablePath: process.env.GUESTNET_CHROMIUM ?? "/usr/bin/chromium",
-  args: CHROMIUM_FLAGS,
-});
+const browser = await launch();
 try {
-  const page = await browser.newPage();
+  const page = await browser.context.newPage();
   await page.goto(server.url);
   await page.waitForSelector("html[data-state=ready]");
   const r = await page.evaluate(
