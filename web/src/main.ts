@@ -99,8 +99,9 @@ function render() {
     renderConvert(text);
   }
   lastMs = performance.now() - t0;
+  // The first render also compiles the module and builds the editors: not a re-render time.
   const time = document.querySelector("#status .time");
-  if (time) time.textContent = `${lastMs < 10 ? lastMs.toFixed(1) : Math.round(lastMs)} ms`;
+  if (time) time.textContent = renders > 0 ? `${lastMs < 10 ? lastMs.toFixed(1) : Math.round(lastMs)} ms` : "";
   renders += 1;
   document.documentElement.dataset.renders = String(renders);
   document.documentElement.dataset.state = "ready";
@@ -187,7 +188,7 @@ function showStatus(all: Diagnostic[], origin: Map<string, string>) {
   const s = $("status");
   const time = document.createElement("span");
   time.className = "time";
-  time.textContent = `${lastMs < 10 ? lastMs.toFixed(1) : Math.round(lastMs)} ms`;
+  time.textContent = renders > 0 ? `${lastMs < 10 ? lastMs.toFixed(1) : Math.round(lastMs)} ms` : "";
   time.title = "time of the previous render";
   const label = document.createElement("span");
   if (errors > 0) {
