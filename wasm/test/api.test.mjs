@@ -125,7 +125,7 @@ test("render: one target, a list, and options like the CLI flags", () => {
   const text = g.example();
   const one = g.render(text, "netplan");
   assert.deepEqual(one.vms[0].targets.map((t) => t.target), ["netplan"]);
-  assert.match(one.vms[0].targets[0].artifacts[0].content, /to: default/);
+  assert.match(one.vms[0].targets[0].artifacts[0].content, /to: "0\.0\.0\.0\/0"/);
   const gw4 = g.render(text, ["netplan"], { netplanGatewayStyle: "gateway4" });
   assert.match(gw4.vms[0].targets[0].artifacts[0].content, /gateway4: "10\.20\.0\.1"/);
   const two = g.render(text, ["vmx", "gosc"], { goscEnvelope: "customize-vm", apiVersion: "8.0.3" });
