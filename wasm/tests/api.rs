@@ -157,7 +157,11 @@ fn options_change_the_output_like_the_cli_flags() {
             .content
             .clone()
     };
-    assert!(text(&routes).contains("to: \"0.0.0.0/0\""), "{}", text(&routes));
+    assert!(
+        text(&routes).contains("to: \"0.0.0.0/0\""),
+        "{}",
+        text(&routes)
+    );
     assert!(text(&gw4).contains("gateway4: \"10.20.0.1\""));
 
     let soap = api::render(EXAMPLE, "gosc", r#"{"goscEnvelope":"customize-vm"}"#);
