@@ -5,7 +5,7 @@
 
 use super::yaml_out::{Yaml, map, s, strs, to_string};
 use super::{Artifact, GatewayStyle, RenderOptions, Rendered};
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::resolve::{Interface, Resolved};
 
 /// The `network:` value: `{version: 2, ethernets, vlans?}`.
@@ -53,14 +53,13 @@ fn ethernet(f: &Interface, opts: &RenderOptions, diags: &mut Vec<Diagnostic>) ->
             e.push(("match", map(vec![("name", s(f.device_name.value.clone()))])));
             diags.push(
                 Diagnostic::new(
-                    Code::LossyTranslation,
+                    Code::NicMatchNote,
                     format!("spec.network.interfaces[{}]", f.index),
                     format!(
                         "no MAC address is known for interface {}: netplan matches the guest device by name `{}`",
                         f.name, f.device_name.value
                     ),
                 )
-                .with_severity(Severity::Info)
                 .with_help("vm-operator matches by the NIC's MAC; set macAddr so offline output matches too"),
             );
         }

@@ -281,6 +281,9 @@ fn catalog_name(c: &NetworkCatalog) -> String {
     c.metadata.name.clone().unwrap_or_default()
 }
 
+/// vm-operator's `InstanceIDAnnotation`.
+pub const INSTANCE_ID_ANNOTATION: &str = "vmoperator.vmware.com/cloud-init-instance-id";
+
 /// Resolves a VM that passed validation (errors would make some values meaningless), with
 /// default options.
 pub fn resolve(vm: &VirtualMachine, version: ApiVersion, catalogs: &[NetworkCatalog]) -> Resolved {
@@ -342,6 +345,21 @@ pub fn resolve_with(
                 .clone()
                 .map(|s| src(s, Source::Spec("metadata.uid".into())))
         });
+    // `BootStrapCloudInitInstanceID`: a non-empty annotation that differs from the derived
+    // id wins (it pins VMs deployed before spec.bootstrap.cloudInit.instanceID existed).
+    let instance_id = match vm.metadata.annotations.get(INSTANCE_ID_ANNOTATION) {
+        Some(a)
+            if ci.is_some()
+                && !a.is_empty()
+                && instance_id.as_ref().is_none_or(|i| &i.value != a) =>
+        {
+            Some(src(
+                a.clone(),
+                Source::Spec(format!("metadata.annotations[{INSTANCE_ID_ANNOTATION}]")),
+            ))
+        }
+        _ => instance_id,
+    };
     let disabled = net.is_some_and(|n| n.disabled);
     let specs: Vec<InterfaceSpec> = match net {
         _ if disabled => Vec::new(),

@@ -3,6 +3,8 @@
 //! attached by the pipeline from the source tree, so rules stay independent of the syntax.
 
 mod bootstrap;
+mod compute;
+pub mod gates;
 pub mod guest;
 mod hostname;
 mod network;
@@ -10,6 +12,7 @@ mod stricter;
 mod version;
 mod xmlchars;
 
+pub use gates::FeatureGates;
 pub use hostname::{is_valid_domain_name, is_valid_host_name};
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
@@ -28,6 +31,11 @@ pub enum NetworkProvider {
 pub struct ValidateOptions {
     /// With a provider, provider-dependent rules are the webhook's errors; without, warnings.
     pub provider: Option<NetworkProvider>,
+    /// A namespace's legacy provider (NetworkSettings `legacyProvider`), whose networks the
+    /// webhook accepts besides the primary provider's.
+    pub legacy_provider: Option<NetworkProvider>,
+    /// vm-operator's feature gates (default: all on).
+    pub features: FeatureGates,
 }
 
 pub(crate) struct Ctx<'a> {
@@ -78,6 +86,7 @@ pub fn validate(
     version::check(&mut cx);
     hostname::check(&mut cx);
     network::check(&mut cx);
+    compute::check(&mut cx);
     bootstrap::check(&mut cx);
     stricter::check(&mut cx);
     guest::check(&mut cx);
