@@ -122,6 +122,7 @@ codes! {
     MacAddrNetwork = "GN144", Error, "macAddr on a network whose API group is not VPC's (crd.nsx.vmware.com)";
     FeatureGate = "GN145", Error, "field needs a vm-operator feature gate that is disabled (--feature-gates)";
     NetworkApiVersion = "GN146", Error, "network.apiVersion is not a Kubernetes group/version";
+    ExtraConfig = "GN147", Error, "spec.advanced.extraConfig key vm-operator manages (guestinfo.*, ethernetN.*, reserved keys)";
     VAppTemplate = "GN160", Warning, "vApp property template fails in vm-operator, which then uses the raw text";
     VAppTemplateUnsupported = "GN161", Warning, "vApp property template construct guestnet cannot evaluate offline";
     GatewayOutsideSubnet = "GN201", Error, "gateway is not inside any subnet of the interface";

@@ -2,6 +2,7 @@
 //! lacks, and version checks. Rules only produce diagnostics with field paths; positions are
 //! attached by the pipeline from the source tree, so rules stay independent of the syntax.
 
+mod advanced;
 mod bootstrap;
 mod compute;
 pub mod gates;
@@ -87,6 +88,7 @@ pub fn validate(
     hostname::check(&mut cx);
     network::check(&mut cx);
     compute::check(&mut cx);
+    advanced::check(&mut cx);
     bootstrap::check(&mut cx);
     stricter::check(&mut cx);
     guest::check(&mut cx);

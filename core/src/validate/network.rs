@@ -59,7 +59,7 @@ const VMXNET3_ADV_KEYS: &[&str] = &[
 ];
 
 /// `^ethernet\d+\.(.*)$` (case-sensitive, as the webhook's regexp): the bare key.
-fn ethernet_key(key: &str) -> Option<&str> {
+pub(super) fn ethernet_key(key: &str) -> Option<&str> {
     let rest = key.strip_prefix("ethernet")?;
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     (digits > 0).then(|| rest[digits..].strip_prefix('.'))?

@@ -154,7 +154,8 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
                     .with_help("the guest cannot reach a gateway outside its subnets; fix the gateway or the prefix length"));
             }
         }
-        if let Some(mtu) = iface.mtu {
+        // 0 is vm-operator's "the OS default" (no mtu key is written).
+        if let Some(mtu) = iface.mtu.filter(|m| *m != 0) {
             let v6 = nets.iter().any(|(_, c)| !c.is_ipv4()) || iface.dhcp6 == Some(true);
             let min = if v6 { MIN_MTU_V6 } else { MIN_MTU_V4 };
             if !(min..=MAX_MTU).contains(&mtu) {
