@@ -606,3 +606,57 @@ fn subnet_route(c: &Cidr, via: &impl std::fmt::Display) -> RouteSpec {
         metric: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(text: &str) -> Vec<(String, crate::diagnostic::Severity)> {
+        parse(text, "x")
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.as_str().to_string(), d.severity))
+            .collect()
+    }
+
+    const NICS: &str = "[NETWORK]\nNETWORKING = yes\nBOOTPROTO = dhcp\nHOSTNAME = web01\n\n[NIC-CONFIG]\nNICS = NIC1,NIC2\n\n[NIC1]\nMACADDR = 00:50:56:00:00:01\nONBOOT = yes\nBOOTPROTO = dhcp\nPRIMARY = yes\n\n[NIC2]\nMACADDR = 00:50:56:00:00:02\nONBOOT = yes\nBOOTPROTO = dhcp\n";
+
+    #[test]
+    fn consumer_disagreements_are_warnings_of_their_own_code() {
+        use crate::diagnostic::Severity::Warning;
+        let text = NICS.replace("HOSTNAME = web01", "HOSTNAME: web01");
+        assert!(
+            codes(&text).contains(&("GN222".into(), Warning)),
+            "{:?}",
+            codes(&text)
+        );
+        let text = NICS.replace("BOOTPROTO = dhcp\nPRIMARY", "BOOTPROTO = dhcpcd\nPRIMARY");
+        assert!(
+            codes(&text).contains(&("GN222".into(), Warning)),
+            "{:?}",
+            codes(&text)
+        );
+    }
+
+    #[test]
+    fn two_primary_nics_are_an_error_of_their_own_code() {
+        use crate::diagnostic::Severity::Error;
+        let text = format!("{NICS}PRIMARY = yes\n");
+        assert!(
+            codes(&text).contains(&("GN323".into(), Error)),
+            "{:?}",
+            codes(&text)
+        );
+    }
+
+    #[test]
+    fn keys_without_an_equivalent_are_notes() {
+        use crate::diagnostic::Severity::Info;
+        let text = format!("{NICS}MTU = 9000\n");
+        assert!(
+            codes(&text).contains(&("GN406".into(), Info)),
+            "{:?}",
+            codes(&text)
+        );
+    }
+}

@@ -948,6 +948,70 @@ mod tests {
     }
 
     #[test]
+    fn script_text_with_both_value_and_secret_is_refused() {
+        for b in [
+            "linuxPrep: {scriptText: {value: 'echo a', from: {name: s, key: k}}}",
+            "sysprep: {sysprep: {userData: {fullName: a, orgName: b}, scriptText: {value: 'echo a', from: {name: s, key: k}}}}",
+        ] {
+            let out = render_raw(
+                &format!("{HEAD}spec:\n  bootstrap: {{{b}}}\n  network: {{hostName: w1}}\n"),
+                VimVersion::NEWEST,
+            );
+            assert!(out.artifacts.is_empty(), "{b}");
+            assert!(
+                out.diagnostics.iter().any(|d| d.severity == Severity::Error
+                    && d.message.contains("from and value are mutually exclusive")
+                    && d.path.ends_with("scriptText.value")),
+                "{:?}",
+                out.diagnostics
+            );
+        }
+    }
+
+    #[test]
+    fn vcfa_annotation_is_extra_config_and_reads_back() {
+        let y = format!(
+            "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata:\n  name: my-vm\n  annotations: {{{VCFA_ID_ANNOTATION}: urn-1}}\nspec:\n  bootstrap: {{linuxPrep: {{}}}}\n  network:\n    interfaces: [{{name: eth0, dhcp4: true}}]\n"
+        );
+        let x = render_raw(&y, VimVersion::NEWEST).artifacts[0]
+            .content
+            .clone();
+        assert!(x.contains("<key>vcfaVmHashKey</key>"), "{x}");
+        let back = crate::parse::gosc::parse(&x, "my-vm");
+        assert_eq!(
+            back.vms[0]
+                .metadata
+                .annotations
+                .get(VCFA_ID_ANNOTATION)
+                .map(String::as_str),
+            Some("urn-1")
+        );
+        // Before 9.1 there is no extraConfig: left out with a warning.
+        let old = render_raw(&y, VimVersion::V8_0_3);
+        assert!(!old.artifacts[0].content.contains("extraConfig"));
+        assert!(
+            old.diagnostics
+                .iter()
+                .any(|d| d.code == Code::ApiVersionDropped)
+        );
+    }
+
+    #[test]
+    fn customize_at_next_power_on_false_renders_no_spec() {
+        let out = render_raw(
+            &format!(
+                "{HEAD}spec:\n  bootstrap: {{linuxPrep: {{customizeAtNextPowerOn: false}}}}\n"
+            ),
+            VimVersion::NEWEST,
+        );
+        assert!(out.artifacts.is_empty());
+        assert_eq!(
+            out.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(),
+            vec![Code::CustomizationSkipped]
+        );
+    }
+
+    #[test]
     fn placeholders_round_trip() {
         for (name, key) in [("s", None), ("s-1.x", Some("k_2.y"))] {
             let sel = SecretKeySelector {

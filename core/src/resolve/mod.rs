@@ -648,6 +648,27 @@ mod tests {
     }
 
     #[test]
+    fn instance_id_annotation_wins_when_it_differs() {
+        let y = |ann: &str| {
+            format!(
+                "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata:\n  name: a1\n  uid: u-1\n  annotations: {{{INSTANCE_ID_ANNOTATION}: {ann}}}\nspec:\n  biosUUID: b-1\n  bootstrap: {{cloudInit: {{instanceID: i-1}}}}\n"
+            )
+        };
+        let r = res(&y("iid-datasource-none"));
+        let id = r.instance_id.unwrap();
+        assert_eq!(id.value, "iid-datasource-none");
+        assert!(matches!(id.source, Source::Spec(p) if p.starts_with("metadata.annotations[")));
+        // Equal to the derived id, or empty: the spec's value stands.
+        for ann in ["i-1", "\"\""] {
+            let r = res(&y(ann));
+            assert_eq!(
+                r.instance_id.unwrap().source,
+                Source::Spec("spec.bootstrap.cloudInit.instanceID".into())
+            );
+        }
+    }
+
+    #[test]
     fn gateway_none_and_v1alpha5_false_dhcp() {
         let y = "apiVersion: vmoperator.vmware.com/v1alpha5\nkind: VirtualMachine\nmetadata: {name: a1}\nspec:\n  network:\n    interfaces: [{name: eth0, dhcp4: false, addresses: [10.0.0.5/24], gateway4: None}]\n";
         let r = res(y);

@@ -884,6 +884,7 @@ fn check_vlans(cx: &mut Ctx<'_>, provider: Provider) {
 
 #[cfg(test)]
 mod tests {
+    use crate::validate::NetworkProvider;
     use crate::validate::test_util::{HEAD, ci, run};
 
     #[test]
@@ -927,6 +928,66 @@ mod tests {
                 "GN113 spec.network.interfaces[0].routes[2]: Invalid value: \"\": cannot mix IP address families",
             ]
         );
+    }
+
+    #[test]
+    fn go_parse_ip_semantics() {
+        // An IPv4-mapped gateway4 is IPv4 to Go's net.ParseIP (To4() != nil).
+        let r = run(&ci(
+            "    - name: eth0\n      addresses: [192.168.1.10/24]\n      gateway4: \"::ffff:192.168.1.1\"\n",
+        ));
+        assert!(r.is_empty(), "{r:?}");
+        // `to` parsed and `via` did not: the webhook reports the family too.
+        let r = run(&ci(
+            "    - name: eth0\n      dhcp4: true\n      routes: [{to: 10.0.0.0/8, via: junk}]\n",
+        ));
+        assert_eq!(
+            r,
+            vec![
+                "GN112 spec.network.interfaces[0].routes[0].via: Invalid value: \"junk\": must be an IPv4 or IPv6 address",
+                "GN113 spec.network.interfaces[0].routes[0]: Invalid value: \"\": cannot mix IP address families",
+            ]
+        );
+    }
+
+    #[test]
+    fn macaddr_follows_the_interfaces_own_network_group() {
+        let vpc = "crd.nsx.vmware.com/v1alpha1";
+        for (api, provider, want) in [
+            (Some(vpc), None, None),
+            (
+                Some("netoperator.vmware.com/v1alpha1"),
+                Some(NetworkProvider::Vpc),
+                Some("GN144 error"),
+            ),
+            (Some("v1"), Some(NetworkProvider::Vpc), Some("GN144 error")),
+            (None, Some(NetworkProvider::Vpc), None),
+            (None, None, Some("GN142 warning")),
+            (None, Some(NetworkProvider::Vds), Some("GN142 error")),
+        ] {
+            let net = api
+                .map(|a| format!(", network: {{apiVersion: {a}, name: n1}}"))
+                .unwrap_or_default();
+            let y = ci(&format!(
+                "    - {{name: eth0, dhcp4: true, macAddr: \"00:50:56:00:00:01\"{net}}}\n"
+            ));
+            let vm = crate::validate::test_util::vm(&y);
+            let opts = crate::validate::ValidateOptions {
+                provider,
+                ..Default::default()
+            };
+            let got: Vec<String> =
+                crate::validate::validate(&vm, crate::model::ApiVersion::V1alpha6, &[], &opts)
+                    .iter()
+                    .filter(|d| d.path.ends_with(".macAddr"))
+                    .map(|d| format!("{} {}", d.code, d.severity))
+                    .collect();
+            assert_eq!(
+                got,
+                want.into_iter().map(String::from).collect::<Vec<_>>(),
+                "{api:?} {provider:?}"
+            );
+        }
     }
 
     #[test]
