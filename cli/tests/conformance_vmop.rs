@@ -984,5 +984,6 @@ fn every_network_test_of_the_go_files_has_a_case() {
             );
         }
     }
+    eprintln!("conformance_vmop: {checked} Go test titles have a case");
     assert!(checked > 150, "only {checked} Go test titles checked");
 }
