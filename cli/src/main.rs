@@ -8,7 +8,7 @@ use guestnet_core::pipeline::{self, CompileOptions, Doc, Input, Unit};
 use guestnet_core::render::gosc::EnvelopeKind;
 use guestnet_core::render::{self, GatewayStyle, Target};
 use guestnet_core::resolve::MacPolicy;
-use guestnet_core::validate::NetworkProvider;
+use guestnet_core::validate::{FeatureGates, NetworkProvider};
 use guestnet_core::vim25::VimVersion;
 use guestnet_core::{Diagnostic, Severity, diagnostic, explain};
 use rayon::prelude::*;
@@ -92,6 +92,11 @@ struct CommonArgs {
     /// MAC at all (artifacts match NICs by position or device name).
     #[arg(long, value_enum, default_value = "spec")]
     mac_policy: MacPolicyArg,
+    /// vm-operator feature gates, e.g. `VMVlanSubinterface=false,WorkloadIPv6=false`
+    /// (vm-operator's names; default: all on), to reproduce the webhook's "not enabled"
+    /// rejections.
+    #[arg(long, value_name = "NAME=BOOL,...", value_parser = FeatureGates::parse)]
+    feature_gates: Option<FeatureGates>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -236,11 +241,15 @@ fn run(cli: Cli) -> Result<u8, String> {
             let mut out = String::new();
             for c in guestnet_core::Code::ALL {
                 out.push_str(&format!(
-                    "{}  {:<7}  {}\n",
+                    "{}  {:<7}  {}",
                     c.as_str(),
                     c.default_severity(),
                     c.title()
                 ));
+                if let Some((alt, when)) = c.alternate_severity() {
+                    out.push_str(&format!(" ({alt} {when})"));
+                }
+                out.push('\n');
             }
             print(&out)?;
             Ok(EXIT_CLEAN)
@@ -266,6 +275,8 @@ fn options(c: &CommonArgs) -> CompileOptions {
         ProviderArg::Nsxt => NetworkProvider::Nsxt,
         ProviderArg::Vpc => NetworkProvider::Vpc,
     });
+    o.validate.features = c.feature_gates.unwrap_or_default();
+    o.render.features = o.validate.features;
     o.resolve.mac_policy = match c.mac_policy {
         MacPolicyArg::Spec => MacPolicy::Spec,
         MacPolicyArg::Derive => MacPolicy::Derive,

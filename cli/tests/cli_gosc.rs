@@ -121,7 +121,7 @@ fn cloudinitprep_on_an_old_vcenter_renders_nothing() {
         None,
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("GN310"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("GN312"));
     assert!(!dir.path().join("prod/ci-old/gosc.xml").exists());
 }
 

@@ -5,6 +5,7 @@
 
 mod common;
 
+use guestnet_core::batch::{Origin, cross_check};
 use guestnet_core::explain;
 use guestnet_core::pipeline::compile_str;
 use guestnet_core::render::{self, Target};
@@ -31,13 +32,39 @@ fn diag_lines<'a>(ds: impl Iterator<Item = &'a guestnet_core::Diagnostic>) -> St
     s
 }
 
+/// The batch checks the CLI runs across files, here across the documents of one case.
+fn cross_check_units(c: &mut guestnet_core::Compiled, file: &str) {
+    let origins: Vec<Origin> = c
+        .units
+        .iter()
+        .map(|u| Origin {
+            file: file.to_string(),
+            document: u.index,
+        })
+        .collect();
+    let slots: Vec<usize> = (0..c.units.len())
+        .filter(|i| c.units[*i].resolved.is_some())
+        .collect();
+    let pairs: Vec<_> = slots
+        .iter()
+        .filter_map(|i| Some((&origins[*i], c.units[*i].resolved.as_ref()?)))
+        .collect();
+    let found = cross_check(&pairs);
+    for (k, mut d) in found {
+        let u = &mut c.units[slots[k]];
+        u.locate(&mut d);
+        u.diagnostics.push(d);
+    }
+}
+
 #[test]
 fn golden() {
     insta::glob!("../../golden-tests", "*/input.yaml", |path| {
         let case = path.parent().expect("case folder");
         let input = std::fs::read_to_string(path).expect("input");
         let opts = common::case_options(case);
-        let compiled = compile_str(&input, &[], &opts);
+        let mut compiled = compile_str(&input, &[], &opts);
+        cross_check_units(&mut compiled, "input.yaml");
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path(case);
         settings.set_prepend_module_to_snapshot(false);
@@ -76,4 +103,82 @@ fn golden() {
             }
         });
     });
+}
+
+/// `guestnet rules` is the one source of truth for severities: every finding of the golden
+/// corpus (validation, batch checks, every target's renderer, and every reverse parser run
+/// on the rendered artifacts) has its code's default severity, or the documented alternate
+/// under its documented condition.
+#[test]
+fn every_finding_has_its_codes_documented_severity() {
+    use guestnet_core::render::gosc::customization_latched_off;
+    use guestnet_core::{Code, Diagnostic, Severity, parse};
+    let mut checked = 0usize;
+    let mut check = |case: &std::path::Path, d: &Diagnostic, provider: bool, preview: bool| {
+        assert!(
+            d.code.allows(d.severity),
+            "{}: {} is {} but `guestnet rules` documents {}: {}",
+            case.display(),
+            d.code,
+            d.severity,
+            d.code.severity_doc(),
+            d.webhook_text()
+        );
+        match d.code {
+            Code::NetworkProvider => assert_eq!(
+                d.severity == Severity::Error,
+                provider,
+                "{}: GN142 is an error exactly with --provider",
+                case.display()
+            ),
+            Code::CustCfgNeedsMac | Code::CustCfgNoNics => assert_eq!(
+                d.severity == Severity::Warning,
+                preview,
+                "{}: {} is a warning exactly for a cust.cfg preview",
+                case.display(),
+                d.code
+            ),
+            _ => {}
+        }
+        checked += 1;
+    };
+    for case in common::golden_cases() {
+        let input = std::fs::read_to_string(case.join("input.yaml")).unwrap();
+        let opts = common::case_options(&case);
+        let provider = opts.validate.provider.is_some();
+        let mut compiled = compile_str(&input, &[], &opts);
+        cross_check_units(&mut compiled, "input.yaml");
+        for d in compiled.all_diagnostics() {
+            check(&case, d, provider, false);
+        }
+        for u in &compiled.units {
+            let (Some(vm), Some(r)) = (&u.vm, &u.resolved) else {
+                continue;
+            };
+            let custcfg_preview = !matches!(
+                r.provider,
+                guestnet_core::model::Provider::LinuxPrep | guestnet_core::model::Provider::None
+            ) || customization_latched_off(vm).is_some();
+            for t in Target::ALL {
+                let out = render::render(*t, vm, r, &opts.render);
+                for d in &out.diagnostics {
+                    check(&case, d, provider, custcfg_preview);
+                }
+                for a in &out.artifacts {
+                    let format = match a.name.as_str() {
+                        "netplan.yaml" => parse::Format::Netplan,
+                        "cust.cfg" => parse::Format::Custcfg,
+                        "ovf-env.xml" => parse::Format::Vapp,
+                        "snippet.vmx" => parse::Format::Vmx,
+                        "gosc.xml" => parse::Format::Gosc,
+                        _ => continue,
+                    };
+                    for d in &parse::parse(format, &a.content, "x").diagnostics {
+                        check(&case, d, provider, custcfg_preview);
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 500, "only {checked} findings checked");
 }

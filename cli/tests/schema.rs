@@ -6,7 +6,7 @@ mod common;
 
 use guestnet_cli::schema::{Kind, schema, schema_text};
 use guestnet_core::Code;
-use guestnet_core::pipeline::{self, CompileOptions};
+use guestnet_core::pipeline;
 use guestnet_core::source::de;
 
 #[test]
@@ -56,7 +56,7 @@ fn schema_agrees_with_the_loader_on_golden_inputs() {
         let Ok(docs) = pipeline::load(&text, &Default::default()) else {
             continue;
         };
-        let opts = CompileOptions::default();
+        let opts = common::case_options(&case);
         let cats = pipeline::catalogs(&docs);
         for d in &docs {
             let sink = de::Sink::default();

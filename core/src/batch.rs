@@ -2,7 +2,7 @@
 //! with the same static address, MAC or FQDN will fight once they boot, however valid each
 //! manifest is on its own.
 
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::resolve::{Resolved, Source};
 use std::collections::BTreeMap;
 
@@ -88,12 +88,11 @@ pub fn cross_check(vms: &[(&Origin, &Resolved)]) -> Vec<(usize, Diagnostic)> {
             out.push((
                 i,
                 Diagnostic::invalid(
-                    Code::DuplicateInBatch,
+                    Code::DuplicateHostNameInBatch,
                     path,
                     &r.fqdn,
                     &format!("host name is also used by {}", here(*prev)),
-                )
-                .with_severity(Severity::Warning),
+                ),
             ));
         } else {
             fqdns.insert(r.fqdn.clone(), i);

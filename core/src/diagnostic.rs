@@ -27,7 +27,9 @@ impl fmt::Display for Severity {
 }
 
 macro_rules! codes {
-    ($( $variant:ident = $code:literal, $sev:ident, $title:literal; )*) => {
+    (@alt) => { None };
+    (@alt $alt:ident $when:literal) => { Some((Severity::$alt, $when)) };
+    ($( $variant:ident = $code:literal, $sev:ident $(/ $alt:ident $when:literal)?, $title:literal; )*) => {
         /// Stable diagnostic codes. `GN0xx` input, `GN1xx` vm-operator parity,
         /// `GN2xx` checks vm-operator lacks, `GN3xx` lossy translation, `GN4xx` informational.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -41,9 +43,16 @@ macro_rules! codes {
                 match self { $( Code::$variant => $code, )* }
             }
 
-            /// The severity this rule reports unless a caller changes it.
+            /// The severity this rule reports unless its documented condition applies.
             pub fn default_severity(self) -> Severity {
                 match self { $( Code::$variant => Severity::$sev, )* }
+            }
+
+            /// The one other severity a rule may report, and when. This table is the single
+            /// source of truth: a finding whose severity is neither is a bug (a test checks
+            /// every finding of the golden corpus against it).
+            pub fn alternate_severity(self) -> Option<(Severity, &'static str)> {
+                match self { $( Code::$variant => codes!(@alt $( $alt $when )?), )* }
             }
 
             /// One-line description of the rule.
@@ -52,6 +61,21 @@ macro_rules! codes {
             }
         }
     };
+}
+
+impl Code {
+    /// Whether a finding of this code may have severity `s`.
+    pub fn allows(self, s: Severity) -> bool {
+        s == self.default_severity() || self.alternate_severity().is_some_and(|(a, _)| a == s)
+    }
+
+    /// `warning`, or `warning (error with --provider)`: how `guestnet rules` documents it.
+    pub fn severity_doc(self) -> String {
+        match self.alternate_severity() {
+            None => self.default_severity().to_string(),
+            Some((alt, when)) => format!("{} ({alt} {when})", self.default_severity()),
+        }
+    }
 }
 
 codes! {
@@ -95,17 +119,21 @@ codes! {
     LinuxPrep = "GN134", Error, "LinuxPrep bootstrap rule";
     Vlan = "GN140", Error, "VLAN rule";
     Vmxnet3 = "GN141", Error, "NIC type / vmxnet3 / advancedProperties rule";
-    NetworkProvider = "GN142", Warning, "rule that depends on the cluster's network provider";
+    NetworkProvider = "GN142", Warning / Error "with --provider", "rule that depends on the cluster's network provider";
     IpamModes = "GN143", Error, "ipamModes / vnumaNodeID rule";
+    MacAddrNetwork = "GN144", Error, "macAddr on a network whose API group is not VPC's (crd.nsx.vmware.com)";
+    FeatureGate = "GN145", Error, "field needs a vm-operator feature gate that is disabled (--feature-gates)";
+    NetworkApiVersion = "GN146", Error, "network.apiVersion is not a Kubernetes group/version";
+    ExtraConfig = "GN147", Error, "spec.advanced.extraConfig key vm-operator manages (guestinfo.*, ethernetN.*, reserved keys)";
     VAppTemplate = "GN160", Warning, "vApp property template fails in vm-operator, which then uses the raw text";
     VAppTemplateUnsupported = "GN161", Warning, "vApp property template construct guestnet cannot evaluate offline";
     GatewayOutsideSubnet = "GN201", Error, "gateway is not inside any subnet of the interface";
     NonCanonicalCidr = "GN202", Warning, "CIDR has host bits set";
     MtuRange = "GN203", Error, "MTU outside what the guest and vSphere accept";
     TooManyNameservers = "GN204", Warning, "more nameservers than the Linux resolver uses (3)";
-    Duplicate = "GN205", Error, "duplicate address, MAC or device name within the VM";
-    DuplicateInBatch = "GN206", Error, "duplicate address, MAC or host name across the batch";
-    MacRange = "GN207", Warning, "MAC outside VMware's manual range or not unicast";
+    Duplicate = "GN205", Error, "duplicate address, MAC or guest device name within the VM";
+    DuplicateInBatch = "GN206", Error, "duplicate address or MAC across the batch";
+    MacRange = "GN207", Warning, "MAC outside VMware's manual range";
     WindowsComputerName = "GN208", Error, "Windows computer name contains characters NetBIOS forbids";
     OutsideNetwork = "GN209", Error, "address outside the subnets of its network";
     SearchDomain = "GN210", Error, "search domain is not a DNS name";
@@ -115,7 +143,13 @@ codes! {
     NoAddressing = "GN214", Info, "interface without DHCP or static addresses";
     GatewayIsAddress = "GN215", Error, "gateway equals the interface's own address";
     UnknownNetwork = "GN216", Warning, "interface refers to a network the catalog does not describe";
+    InterfaceNameLength = "GN217", Error, "guest interface name longer than 15 bytes (Linux IFNAMSIZ)";
+    MulticastMac = "GN218", Error, "MAC address is a multicast (group) address";
+    DuplicateHostNameInBatch = "GN219", Warning, "duplicate host name across the batch";
+    SubnetPrefixMismatch = "GN220", Warning, "address prefix length differs from its catalog subnet";
     XmlInput = "GN221", Error, "XML input is not well-formed or not a vim25 CustomizationSpec";
+    ConsumerDisagreement = "GN222", Warning, "input the artifact's consumers (cloud-init, VMware's engine) read differently";
+    VmxKeyCase = "GN224", Error, "advancedProperties key ESXi reads as a reserved or first-class VMX key (VMX keys ignore case)";
     UnsafeValue = "GN230", Error, "value contains characters a guest artifact format cannot carry";
     TimeZone = "GN231", Error, "time zone is not a tz database name";
     VAppPropertyKey = "GN232", Error, "vApp property key cannot be an OVF property id";
@@ -126,9 +160,17 @@ codes! {
     EquivalentForm = "GN302", Info, "a value is written in an equivalent form that every consumer accepts";
     ApiVersionDropped = "GN310", Warning, "the requested vSphere API version has no element for this value";
     GoscLimit = "GN311", Error, "a value exceeds what a vim25 CustomizationSpec can carry";
+    ApiVersionTooOld = "GN312", Error, "the requested vSphere API version cannot carry this CustomizationSpec at all";
     CustCfgPrimary = "GN320", Warning, "cust.cfg gives the default route to the PRIMARY NIC only";
-    CustCfgNeedsMac = "GN321", Error, "cust.cfg needs every NIC's MAC address";
+    CustCfgNeedsMac = "GN321", Error / Warning "when the VM's bootstrap does not read cust.cfg, a preview", "cust.cfg needs every NIC's MAC address";
+    CustCfgNoNics = "GN322", Error / Warning "when the VM's bootstrap does not read cust.cfg, a preview", "cust.cfg cannot describe a VM without network interfaces";
+    CustCfgPrimaryConflict = "GN323", Error, "more than one cust.cfg NIC is PRIMARY";
     TargetUnused = "GN401", Info, "the VM's bootstrap provider does not read this artifact";
+    CustomizationSkipped = "GN402", Info, "vm-operator sends no CustomizationSpec (customizeAtNextPowerOn: false)";
+    Placeholder = "GN403", Info, "a value known only in the cluster or at submit time (Secret, guest credentials, port group): placeholder or left out";
+    NicMatchNote = "GN404", Info, "no MAC is known: the artifact identifies the NIC by name or PCI order";
+    ConsumerNote = "GN405", Info, "how the artifact or its consumer represents a value (informational)";
+    NotConverted = "GN406", Info, "convert: a value of the input the VirtualMachine does not carry";
 }
 
 impl fmt::Display for Code {
@@ -176,6 +218,10 @@ pub struct Diagnostic {
     /// Byte range in the source, for snippet rendering; not part of the JSON contract.
     #[serde(skip)]
     pub byte_range: Option<(usize, usize)>,
+    /// Where to place the finding in the source when `path` is the webhook's, which can be
+    /// less precise (`spec.bootstrap.vAppConfig.properties.key` names no list index).
+    #[serde(skip)]
+    pub at: Option<String>,
 }
 
 impl Diagnostic {
@@ -192,6 +238,7 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             byte_range: None,
+            at: None,
         }
     }
 
@@ -226,6 +273,17 @@ impl Diagnostic {
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
+    }
+
+    /// Places the finding at `path` in the source while keeping the webhook's own path.
+    pub fn located_at(mut self, path: impl Into<String>) -> Self {
+        self.at = Some(path.into());
+        self
+    }
+
+    /// The field path that locates this finding in the source.
+    pub fn location_path(&self) -> &str {
+        self.at.as_deref().unwrap_or(&self.path)
     }
 
     pub fn with_severity(mut self, severity: Severity) -> Self {

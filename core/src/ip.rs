@@ -24,29 +24,46 @@ impl fmt::Display for Cidr {
     }
 }
 
-/// Go's `net.ParseIP`: dotted IPv4 without leading zeros, or IPv6 (no zone).
+/// Go's `net.ParseIP`: dotted IPv4 without leading zeros, or IPv6 (no zone). An
+/// IPv4-mapped IPv6 address (`::ffff:192.168.1.1`) *is* an IPv4 address to Go
+/// (`To4() != nil`), so it comes back as one.
 pub fn parse_ip(s: &str) -> Option<IpAddr> {
-    s.parse().ok()
+    s.parse::<IpAddr>().ok().map(|ip| ip.to_canonical())
 }
 
-/// Go's `net.ParseCIDR`; the error text is Go's.
+/// Go's `net.ParseCIDR`; the error text is Go's. The prefix length is decimal digits
+/// (leading zeros allowed, as Go's `dtoi`). An IPv4-mapped address with a prefix of at
+/// least 96 is the IPv4 network Go makes of it (`::ffff:10.0.0.5/120` is `10.0.0.5/24`);
+/// with a shorter prefix it stays an IPv6 network.
 pub fn parse_cidr(s: &str) -> Result<Cidr, String> {
     let err = || format!("invalid CIDR address: {s}");
     let (ip, len) = s.split_once('/').ok_or_else(err)?;
-    let addr = parse_ip(ip).ok_or_else(err)?;
-    let valid_digits = !len.is_empty()
-        && len.len() <= 3
-        && len.bytes().all(|c| c.is_ascii_digit())
-        && !(len.len() > 1 && len.starts_with('0'));
-    if !valid_digits {
+    let addr: IpAddr = ip.parse().map_err(|_| err())?;
+    if len.is_empty() || !len.bytes().all(|c| c.is_ascii_digit()) {
         return Err(err());
     }
-    let prefix: u8 = len.parse().map_err(|_| err())?;
+    let digits = len.trim_start_matches('0');
+    let prefix: u8 = if digits.is_empty() {
+        0
+    } else if digits.len() > 3 {
+        return Err(err());
+    } else {
+        digits.parse().map_err(|_| err())?
+    };
     let max = if addr.is_ipv4() { 32 } else { 128 };
     if prefix > max {
         return Err(err());
     }
-    Ok(Cidr { addr, prefix })
+    Ok(match addr {
+        IpAddr::V6(v6) if prefix >= 96 => match v6.to_ipv4_mapped() {
+            Some(v4) => Cidr {
+                addr: IpAddr::V4(v4),
+                prefix: prefix - 96,
+            },
+            None => Cidr { addr, prefix },
+        },
+        _ => Cidr { addr, prefix },
+    })
 }
 
 impl Cidr {
@@ -182,9 +199,32 @@ mod tests {
             "invalid CIDR address: 1.1.1.1"
         );
         assert!(parse_cidr("10.0.0.0/33").is_err());
-        assert!(parse_cidr("10.0.0.0/024").is_err());
+        assert!(parse_cidr("10.0.0.0/+8").is_err());
+        assert!(parse_cidr("10.0.0.0/ 8").is_err());
         assert!(parse_cidr("134.23.5.3.0/24").is_err());
         assert!(parse_cidr("010.0.0.1/8").is_err());
+        // Go's dtoi reads the prefix length with leading zeros (checked with go1.19).
+        assert_eq!(
+            parse_cidr("10.0.0.1/024").unwrap().to_string(),
+            "10.0.0.1/24"
+        );
+        // IPv4-mapped: Go's To4() calls it IPv4.
+        assert_eq!(
+            parse_cidr("::ffff:10.0.0.5/120").unwrap().to_string(),
+            "10.0.0.5/24"
+        );
+        assert!(!parse_cidr("::ffff:10.0.0.5/24").unwrap().is_ipv4());
+    }
+
+    #[test]
+    fn ip_like_go() {
+        assert_eq!(
+            parse_ip("::ffff:192.168.1.1"),
+            Some(IpAddr::V4(Ipv4Addr::new(192, 168, 1, 1)))
+        );
+        assert!(parse_ip("192.168.001.1").is_none());
+        assert!(parse_ip("fe80::1%eth0").is_none());
+        assert!(parse_ip("2001:db8::1").is_some_and(|ip| ip.is_ipv6()));
     }
 
     #[test]

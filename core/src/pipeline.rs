@@ -90,7 +90,7 @@ fn typed(d: yaml::Document) -> Doc {
 
 fn locate(root: &Node, d: &mut Diagnostic) {
     if !d.has_span() {
-        let span = root.locate(&d.path, d.code == Code::UnknownField);
+        let span = root.locate(d.location_path(), d.code == Code::UnknownField);
         d.set_span(span);
     }
 }
@@ -142,9 +142,11 @@ pub fn analyze(doc: Doc, catalogs: &[NetworkCatalog], opts: &CompileOptions) -> 
         for mut d in rules {
             // A value the loader already replaced is reported once, by the loader.
             let is_poisoned = poisoned.iter().any(|p| {
-                d.path.strip_prefix(p.as_str()).is_some_and(|rest| {
-                    rest.is_empty() || rest.starts_with('.') || rest.starts_with('[')
-                })
+                d.location_path()
+                    .strip_prefix(p.as_str())
+                    .is_some_and(|rest| {
+                        rest.is_empty() || rest.starts_with('.') || rest.starts_with('[')
+                    })
             });
             if !is_poisoned {
                 locate(&root, &mut d);
@@ -247,7 +249,11 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            vec![("GN003", Some(9), Some(7)), ("GN108", Some(11), Some(17))]
+            vec![
+                ("GN003", Some(9), Some(7)),
+                ("GN105", Some(11), Some(17)),
+                ("GN108", Some(11), Some(17))
+            ]
         );
         assert!(c.units[0].resolved.is_none());
     }

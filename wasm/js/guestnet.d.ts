@@ -41,6 +41,8 @@ export interface Options {
   custcfgMarkerId?: string;
   /** --custcfg-post-gc-status. */
   custcfgPostGcStatus?: boolean;
+  /** `--feature-gates`: vm-operator gates, e.g. "WorkloadIPv6=false,VMVlanSubinterface=false". */
+  featureGates?: string;
 }
 
 export interface ConvertOptions {

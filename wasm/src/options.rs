@@ -9,7 +9,7 @@ use guestnet_core::pipeline::CompileOptions;
 use guestnet_core::render::GatewayStyle;
 use guestnet_core::render::gosc::EnvelopeKind;
 use guestnet_core::resolve::MacPolicy;
-use guestnet_core::validate::NetworkProvider;
+use guestnet_core::validate::{FeatureGates, NetworkProvider};
 use guestnet_core::vim25::VimVersion;
 use serde::Deserialize;
 
@@ -33,6 +33,8 @@ struct Raw {
     custcfg_marker_id: Option<String>,
     /// `--custcfg-post-gc-status`.
     custcfg_post_gc_status: Option<bool>,
+    /// `--feature-gates`, e.g. `WorkloadIPv6=false,VMVlanSubinterface=false`.
+    feature_gates: Option<String>,
 }
 
 /// Options in the core's terms, plus the front-end-only `info` filter.
@@ -105,6 +107,11 @@ impl Options {
         }
         c.render.custcfg_marker_id = raw.custcfg_marker_id.clone();
         c.render.custcfg_post_gc_status = raw.custcfg_post_gc_status.unwrap_or(false);
+        if let Some(g) = &raw.feature_gates {
+            c.validate.features =
+                FeatureGates::parse(g).map_err(|e| format!("option featureGates: {e}"))?;
+            c.render.features = c.validate.features;
+        }
         o.info = raw.info.unwrap_or(false);
         Ok(o)
     }

@@ -5,7 +5,7 @@ use guestnet_core::pipeline::{CompileOptions, Unit, compile_str};
 use guestnet_core::render::GatewayStyle;
 use guestnet_core::render::gosc::EnvelopeKind;
 use guestnet_core::resolve::MacPolicy;
-use guestnet_core::validate::NetworkProvider;
+use guestnet_core::validate::{FeatureGates, NetworkProvider};
 use guestnet_core::vim25::VimVersion;
 use std::path::{Path, PathBuf};
 
@@ -20,6 +20,12 @@ pub fn case_options(case: &Path) -> CompileOptions {
                 "gatewayStyle: gateway4" => o.render.gateway_style = GatewayStyle::Gateway4,
                 "provider: vpc" => o.validate.provider = Some(NetworkProvider::Vpc),
                 "provider: vds" => o.validate.provider = Some(NetworkProvider::Vds),
+                "provider: nsxt" => o.validate.provider = Some(NetworkProvider::Nsxt),
+                l if l.starts_with("featureGates: ") => {
+                    o.validate.features = FeatureGates::parse(&l["featureGates: ".len()..])
+                        .unwrap_or_else(|e| panic!("{e} in {}", case.display()));
+                    o.render.features = o.validate.features;
+                }
                 l if l.starts_with("macPolicy: ") => {
                     o.resolve.mac_policy = MacPolicy::parse(&l["macPolicy: ".len()..])
                         .unwrap_or_else(|| panic!("unknown macPolicy in {}", case.display()))

@@ -93,7 +93,7 @@ pub fn lex(text: &str) -> Result<(Vec<Section>, Vec<Diagnostic>), Vec<Diagnostic
         };
         let (k, v) = (l[..pos].trim(), l[pos + 1..].trim());
         if l.as_bytes().get(pos) == Some(&b':') {
-            warns.push(at(line, Code::WrongType, k, format!("`{k}:` uses ':' as delimiter: cloud-init accepts it, VMware's engine only splits on '='")).with_severity(Severity::Warning));
+            warns.push(at(line, Code::ConsumerDisagreement, k, format!("`{k}:` uses ':' as delimiter: cloud-init accepts it, VMware's engine only splits on '='")));
         }
         if k.is_empty() {
             errs.push(at(
@@ -303,7 +303,7 @@ pub fn parse(text: &str, name: &str) -> Parsed {
             if let Some(p) = s.get("PRIMARY") {
                 match truthy(&p.value) {
                     Some(b) => primary = b,
-                    None => diags.push(at(p.line, Code::WrongType, &format!("{item}|PRIMARY"), format!("PRIMARY = {:?}: cloud-init reads 'not primary', VMware's engine rejects it", p.value)).with_severity(Severity::Warning)),
+                    None => diags.push(at(p.line, Code::ConsumerDisagreement, &format!("{item}|PRIMARY"), format!("PRIMARY = {:?}: cloud-init reads 'not primary', VMware's engine rejects it", p.value))),
                 }
             }
             if primary {
@@ -330,7 +330,7 @@ pub fn parse(text: &str, name: &str) -> Parsed {
             let mut gateways = Vec::new();
             if mode == "disabled" {
                 if let Some(e) = s.get("IPv4_MODE") {
-                    diags.push(at(e.line, Code::LossyTranslation, &format!("{item}|IPv4_MODE"), "IPv4_MODE = DISABLED: read as no IPv4 (VMware's engine); cloud-init would use DHCPv4".into()).with_severity(Severity::Info));
+                    diags.push(at(e.line, Code::ConsumerDisagreement, &format!("{item}|IPv4_MODE"), "IPv4_MODE = DISABLED: read as no IPv4 (VMware's engine); cloud-init would use DHCPv4".into()));
                 }
             } else if proto == "static" {
                 if let Some(ip) = s.get("IPADDR") {
@@ -381,7 +381,7 @@ pub fn parse(text: &str, name: &str) -> Parsed {
                 if proto != "dhcp"
                     && let Some(e) = s.get("BOOTPROTO")
                 {
-                    diags.push(at(e.line, Code::WrongType, &format!("{item}|BOOTPROTO"), format!("BOOTPROTO = {:?}: cloud-init reads anything but 'static' as DHCP, VMware's engine rejects it", e.value)).with_severity(Severity::Warning));
+                    diags.push(at(e.line, Code::ConsumerDisagreement, &format!("{item}|BOOTPROTO"), format!("BOOTPROTO = {:?}: cloud-init reads anything but 'static' as DHCP, VMware's engine rejects it", e.value)));
                 }
                 f.dhcp4 = Some(true);
             }
@@ -445,14 +445,12 @@ pub fn parse(text: &str, name: &str) -> Parsed {
                     .iter()
                     .any(|p| k.starts_with(p));
                 if !known {
-                    diags.push(
-                        lossy(
-                            e.line,
-                            &format!("{item}|{k}"),
-                            format!("[{item}] {k} has no VirtualMachine equivalent"),
-                        )
-                        .with_severity(Severity::Info),
-                    );
+                    diags.push(at(
+                        e.line,
+                        Code::NotConverted,
+                        &format!("{item}|{k}"),
+                        format!("[{item}] {k} has no VirtualMachine equivalent"),
+                    ));
                 }
             }
             nics.push(Nic {
@@ -465,16 +463,13 @@ pub fn parse(text: &str, name: &str) -> Parsed {
         }
     }
     if primary_seen.len() > 1 {
-        errs.push(
-            at(
-                primary_seen[1],
-                Code::CustCfgPrimary,
-                "PRIMARY",
-                "more than one NIC is PRIMARY (cloud-init: \"There can only be one primary nic\")"
-                    .into(),
-            )
-            .with_severity(Severity::Error),
-        );
+        errs.push(at(
+            primary_seen[1],
+            Code::CustCfgPrimaryConflict,
+            "PRIMARY",
+            "more than one NIC is PRIMARY (cloud-init: \"There can only be one primary nic\")"
+                .into(),
+        ));
     }
     let any_primary = nics.iter().any(|n| n.primary);
     for n in &mut nics {
@@ -566,10 +561,12 @@ pub fn parse(text: &str, name: &str) -> Parsed {
         ),
     ] {
         if let Some(s) = sec(section) {
-            diags.push(
-                lossy(s.line, section, format!("[{section}]: {what}"))
-                    .with_severity(Severity::Info),
-            );
+            diags.push(at(
+                s.line,
+                Code::NotConverted,
+                section,
+                format!("[{section}]: {what}"),
+            ));
         }
     }
     if !errs.is_empty() {
@@ -607,5 +604,59 @@ fn subnet_route(c: &Cidr, via: &impl std::fmt::Display) -> RouteSpec {
         to: net.to_string(),
         via: via.to_string(),
         metric: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(text: &str) -> Vec<(String, crate::diagnostic::Severity)> {
+        parse(text, "x")
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.as_str().to_string(), d.severity))
+            .collect()
+    }
+
+    const NICS: &str = "[NETWORK]\nNETWORKING = yes\nBOOTPROTO = dhcp\nHOSTNAME = web01\n\n[NIC-CONFIG]\nNICS = NIC1,NIC2\n\n[NIC1]\nMACADDR = 00:50:56:00:00:01\nONBOOT = yes\nBOOTPROTO = dhcp\nPRIMARY = yes\n\n[NIC2]\nMACADDR = 00:50:56:00:00:02\nONBOOT = yes\nBOOTPROTO = dhcp\n";
+
+    #[test]
+    fn consumer_disagreements_are_warnings_of_their_own_code() {
+        use crate::diagnostic::Severity::Warning;
+        let text = NICS.replace("HOSTNAME = web01", "HOSTNAME: web01");
+        assert!(
+            codes(&text).contains(&("GN222".into(), Warning)),
+            "{:?}",
+            codes(&text)
+        );
+        let text = NICS.replace("BOOTPROTO = dhcp\nPRIMARY", "BOOTPROTO = dhcpcd\nPRIMARY");
+        assert!(
+            codes(&text).contains(&("GN222".into(), Warning)),
+            "{:?}",
+            codes(&text)
+        );
+    }
+
+    #[test]
+    fn two_primary_nics_are_an_error_of_their_own_code() {
+        use crate::diagnostic::Severity::Error;
+        let text = format!("{NICS}PRIMARY = yes\n");
+        assert!(
+            codes(&text).contains(&("GN323".into(), Error)),
+            "{:?}",
+            codes(&text)
+        );
+    }
+
+    #[test]
+    fn keys_without_an_equivalent_are_notes() {
+        use crate::diagnostic::Severity::Info;
+        let text = format!("{NICS}MTU = 9000\n");
+        assert!(
+            codes(&text).contains(&("GN406".into(), Info)),
+            "{:?}",
+            codes(&text)
+        );
     }
 }

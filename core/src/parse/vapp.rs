@@ -5,7 +5,7 @@
 //! VMware's `ve:EthernetAdapterSection` adapters become interfaces with their MAC and network.
 
 use super::Parsed;
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ip::{format_mac, parse_mac};
 use crate::model::{
     BootstrapSpec, InterfaceSpec, NetworkSpec, PartialObjectRef, VAppConfigSpec, VAppProperty,
@@ -150,14 +150,11 @@ pub fn parse(text: &str, name: &str) -> Parsed {
         };
         match parse_mac(mac) {
             Some(b) if b != [0; 6] => f.mac_addr = Some(format_mac(&b)),
-            _ => diags.push(
-                Diagnostic::new(
-                    Code::LossyTranslation,
-                    format!("EthernetAdapterSection.Adapter[{i}]"),
-                    format!("adapter MAC {mac:?} is not usable; left out"),
-                )
-                .with_severity(Severity::Info),
-            ),
+            _ => diags.push(Diagnostic::new(
+                Code::NotConverted,
+                format!("EthernetAdapterSection.Adapter[{i}]"),
+                format!("adapter MAC {mac:?} is not usable; left out"),
+            )),
         }
         if !network.is_empty() {
             f.network = Some(PartialObjectRef {

@@ -337,15 +337,12 @@ pub fn parse(text: &str, name: &str) -> Parsed {
         bootstrap.cloud_init = Some(CloudInitSpec::default());
     }
     if let Some(ud) = get(&entries, "guestinfo.userdata") {
-        diags.push(
-            at(
-                ud.line,
-                Code::LossyTranslation,
-                "guestinfo.userdata",
-                "user-data is not converted back into cloudConfig".into(),
-            )
-            .with_severity(Severity::Info),
-        );
+        diags.push(at(
+            ud.line,
+            Code::NotConverted,
+            "guestinfo.userdata",
+            "user-data is not converted back into cloudConfig".into(),
+        ));
     }
     if let Some(ovf) = get(&entries, "guestinfo.ovfEnv") {
         let p = super::vapp::parse(&ovf.value, name);

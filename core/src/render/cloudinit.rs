@@ -3,7 +3,7 @@
 
 use super::yaml_out::{Yaml, map, s, strs, to_string};
 use super::{Artifact, RenderOptions, Rendered};
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{CloudConfig, VirtualMachine};
 use crate::resolve::Resolved;
 use serde_json::Value;
@@ -42,11 +42,10 @@ pub fn user_data(cc: &CloudConfig, diags: &mut Vec<Diagnostic>) -> String {
     let secret_note = |diags: &mut Vec<Diagnostic>, path: String| {
         diags.push(
             Diagnostic::new(
-                Code::LossyTranslation,
+                Code::Placeholder,
                 path,
                 "a Secret reference cannot be resolved offline; it is left out of this preview",
             )
-            .with_severity(Severity::Info)
             .with_help("guestnet submit (or --secret KEY=FILE) supplies Secret values"),
         );
     };
@@ -162,14 +161,11 @@ pub fn render(vm: &VirtualMachine, r: &Resolved, opts: &RenderOptions) -> Render
                 content: user_data(cc, &mut diagnostics),
             });
         } else if ci.raw_cloud_config.is_some() {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::LossyTranslation,
-                    "spec.bootstrap.cloudInit.rawCloudConfig",
-                    "user-data comes from a Secret and cannot be rendered offline",
-                )
-                .with_severity(Severity::Info),
-            );
+            diagnostics.push(Diagnostic::new(
+                Code::Placeholder,
+                "spec.bootstrap.cloudInit.rawCloudConfig",
+                "user-data comes from a Secret and cannot be rendered offline",
+            ));
         }
     }
     Rendered {

@@ -8,7 +8,7 @@
 
 use super::{Artifact, RenderOptions, Rendered};
 use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::model::{Provider, VirtualMachine};
+use crate::model::VirtualMachine;
 use crate::resolve::{Resolved, Source};
 use crate::validate::guest::is_line_breaking;
 use std::fmt::Write as _;
@@ -74,7 +74,8 @@ pub fn render(vm: &VirtualMachine, r: &Resolved, opts: &RenderOptions) -> Render
         out: String::new(),
         errors: Vec::new(),
     };
-    let severity = if matches!(r.provider, Provider::LinuxPrep | Provider::None) {
+    // An error only when the guest would read cust.cfg; for a preview, a warning.
+    let severity = if super::Target::Custcfg.used_by(vm, r.provider) {
         Severity::Error
     } else {
         Severity::Warning
@@ -86,7 +87,7 @@ pub fn render(vm: &VirtualMachine, r: &Resolved, opts: &RenderOptions) -> Render
             artifacts: Vec::new(),
             diagnostics: vec![
                 Diagnostic::new(
-                    Code::LossyTranslation,
+                    Code::CustCfgNoNics,
                     "spec.network",
                     "cust.cfg cannot describe a VM without network interfaces: cloud-init requires [NIC-CONFIG] NICS to name at least one NIC",
                 )
@@ -218,13 +219,11 @@ pub fn render(vm: &VirtualMachine, r: &Resolved, opts: &RenderOptions) -> Render
                     &gw.value.to_string(),
                     &format!("{p}.gateway6"),
                 );
-                diags.push(
-                    lossy(
-                        format!("{p}.gateway6"),
-                        "cloud-init before 25.1 ignores IPv6GATEWAY; only newer cloud-init and VMware's engine install this default route",
-                    )
-                    .with_severity(Severity::Info),
-                );
+                diags.push(Diagnostic::new(
+                    Code::ConsumerNote,
+                    format!("{p}.gateway6"),
+                    "cloud-init before 25.1 ignores IPv6GATEWAY; only newer cloud-init and VMware's engine install this default route",
+                ));
             } else if !is_primary {
                 diags.push(Diagnostic::new(
                     Code::CustCfgPrimary,
@@ -335,13 +334,11 @@ pub fn render(vm: &VirtualMachine, r: &Resolved, opts: &RenderOptions) -> Render
     if let Some(l) = lp
         && l.password.is_some()
     {
-        diags.push(
-            lossy(
-                "spec.bootstrap.linuxPrep.password",
-                "the root password comes from a Secret and is not written to this preview",
-            )
-            .with_severity(Severity::Info),
-        );
+        diags.push(Diagnostic::new(
+            Code::Placeholder,
+            "spec.bootstrap.linuxPrep.password",
+            "the root password comes from a Secret and is not written to this preview",
+        ));
     }
 
     if !w.errors.is_empty() {

@@ -31,6 +31,13 @@ pub const CLOUDINIT_MAX_BYTES: usize = 524_288;
 /// vm-operator annotation that selects CloudinitPrep instead of guestinfo for CloudInit VMs.
 pub const CLOUDINIT_TYPE_ANNOTATION: &str = "vmoperator.vmware.com/cloudinit-type";
 
+/// vm-operator annotation (`VCFAIDAnnotationKey`) whose value the LinuxPrep and inline
+/// Sysprep identities carry as the `extraConfig` OptionValue [`VCFA_HASH_KEY`]
+/// (under the GuestCustomizationVCDParity gate).
+pub const VCFA_ID_ANNOTATION: &str = "vmoperator.vmware.com/vcfa-id";
+/// vm-operator's `GOSCVCFAHashID`.
+pub const VCFA_HASH_KEY: &str = "vcfaVmHashKey";
+
 /// Managed object placeholders in SOAP envelopes; the submitter substitutes real ids
 /// ([`crate::vim25::placeholder`]).
 pub const VM_MOREF_PLACEHOLDER: &str = "${vm-moref}";
@@ -108,22 +115,48 @@ impl Ctx<'_> {
         let p = placeholder.to_string();
         self.diags.push(
             Diagnostic::new(
-                Code::LossyTranslation,
+                Code::Placeholder,
                 path,
                 format!("a Secret value cannot be read offline; the gosc target writes the placeholder {p}"),
             )
-            .with_severity(Severity::Info)
             .with_help("guestnet submit (or --secret KEY=FILE) replaces placeholders with the Secret's value"),
         );
         placeholder.marked()
     }
 
-    fn value_or_secret(&mut self, v: &ValueOrSecret, path: &str) -> Option<String> {
+    /// An inline value or a Secret's placeholder. Both at once is the webhook's "from and
+    /// value are mutually exclusive": the spec is refused rather than one silently chosen.
+    fn value_or_secret(&mut self, v: &ValueOrSecret, path: &str, code: Code) -> Option<String> {
         match (&v.value, &v.from) {
-            (Some(s), _) => Some(s.clone()),
+            (Some(_), Some(_)) => {
+                self.diags.push(Diagnostic::invalid(
+                    code,
+                    format!("{path}.value"),
+                    "value",
+                    "from and value are mutually exclusive",
+                ));
+                None
+            }
+            (Some(s), None) => Some(s.clone()),
             (None, Some(sel)) => Some(self.secret(sel, path)),
             (None, None) => None,
         }
+    }
+
+    /// `extraConfig` `vcfaVmHashKey` from the VM's vCFA annotation (9.1 and newer).
+    fn vcfa(&mut self, vm: &VirtualMachine, path: &str) -> Vec<(String, String)> {
+        let Some(id) = vm
+            .metadata
+            .annotations
+            .get(VCFA_ID_ANNOTATION)
+            .filter(|v| !v.is_empty())
+        else {
+            return Vec::new();
+        };
+        if !self.allows(VimVersion::V9_1, "extraConfig", path) {
+            return Vec::new();
+        }
+        vec![(VCFA_HASH_KEY.to_string(), id.clone())]
     }
 
     fn int32(&mut self, v: i64, path: &str) -> i32 {
@@ -280,11 +313,10 @@ fn nic_setting_map(cx: &mut Ctx<'_>, linux: bool) -> Vec<AdapterMapping> {
             .collect();
         let d = if with.is_empty() {
             Diagnostic::new(
-                Code::LossyTranslation,
+                Code::NicMatchNote,
                 "spec.network.interfaces",
                 "no MAC address is known: the gosc target omits macAddress and vSphere applies the adapter settings in PCI slot order",
             )
-            .with_severity(Severity::Info)
             .with_help("set macAddr on every interface (or let the submitter read the VM's MACs) to bind settings to NICs")
         } else {
             Diagnostic::new(
@@ -329,7 +361,7 @@ fn global(r: &Resolved) -> GlobalIpSettings {
     }
 }
 
-fn linux_prep(cx: &mut Ctx<'_>, vm: &VirtualMachine) -> LinuxPrep {
+fn linux_prep(cx: &mut Ctx<'_>, vm: &VirtualMachine, vcd_parity: bool) -> LinuxPrep {
     let base = "spec.bootstrap.linuxPrep";
     let r = cx.r;
     let mut l = LinuxPrep {
@@ -364,10 +396,14 @@ fn linux_prep(cx: &mut Ctx<'_>, vm: &VirtualMachine) -> LinuxPrep {
     {
         l.hw_clock_utc = Some(b);
     }
+    // vm-operator sets these only under the GuestCustomizationVCDParity gate.
+    if !vcd_parity {
+        return l;
+    }
     if let Some(st) = &lp.script_text {
         let p = format!("{base}.scriptText");
         if cx.allows(VimVersion::V7_0, "scriptText", &p) {
-            l.script_text = cx.value_or_secret(st, &p);
+            l.script_text = cx.value_or_secret(st, &p, Code::LinuxPrep);
         }
     }
     if lp.expire_password_after_next_login == Some(true)
@@ -388,10 +424,16 @@ fn linux_prep(cx: &mut Ctx<'_>, vm: &VirtualMachine) -> LinuxPrep {
             });
         }
     }
+    l.extra_config = cx.vcfa(vm, "metadata.annotations");
     l
 }
 
-fn sysprep(cx: &mut Ctx<'_>, sp: &crate::model::Sysprep) -> Sysprep {
+fn sysprep(
+    cx: &mut Ctx<'_>,
+    vm: &VirtualMachine,
+    sp: &crate::model::Sysprep,
+    vcd_parity: bool,
+) -> Sysprep {
     let base = "spec.bootstrap.sysprep.sysprep";
     let r = cx.r;
     let mut out = Sysprep::default();
@@ -465,10 +507,14 @@ fn sysprep(cx: &mut Ctx<'_>, sp: &crate::model::Sysprep) -> Sysprep {
                 .map(|n| cx.int32(n, &format!("{base}.licenseFilePrintData.autoUsers"))),
         });
     }
+    // vm-operator sets these only under the GuestCustomizationVCDParity gate.
+    if !vcd_parity {
+        return out;
+    }
     if let Some(st) = &sp.script_text {
         let p = format!("{base}.scriptText");
         if cx.allows(VimVersion::V9_1, "scriptText", &p) {
-            out.script_text = cx.value_or_secret(st, &p);
+            out.script_text = cx.value_or_secret(st, &p, Code::Sysprep);
         }
     }
     if sp.expire_password_after_next_login == Some(true)
@@ -480,6 +526,7 @@ fn sysprep(cx: &mut Ctx<'_>, sp: &crate::model::Sysprep) -> Sysprep {
     {
         out.reset_password = Some(true);
     }
+    out.extra_config = cx.vcfa(vm, "metadata.annotations");
     out
 }
 
@@ -488,7 +535,7 @@ fn cloudinit_prep(cx: &mut Ctx<'_>, vm: &VirtualMachine, opts: &RenderOptions) -
     if cx.version < VimVersion::V7_0_3 {
         cx.diags.push(
             Diagnostic::new(
-                Code::ApiVersionDropped,
+                Code::ApiVersionTooOld,
                 base,
                 format!(
                     "`CustomizationCloudinitPrep` needs vSphere API {}; the gosc target cannot render a spec for API {}",
@@ -496,7 +543,6 @@ fn cloudinit_prep(cx: &mut Ctx<'_>, vm: &VirtualMachine, opts: &RenderOptions) -
                     cx.version
                 ),
             )
-            .with_severity(Severity::Error)
             .with_help(
                 "vCenter before 7.0.3 takes cloud-init data as guestinfo (the cloud-init target)",
             ),
@@ -535,8 +581,26 @@ fn cloudinit_prep(cx: &mut Ctx<'_>, vm: &VirtualMachine, opts: &RenderOptions) -
     ok.then_some(Identity::CloudinitPrep { metadata, userdata })
 }
 
+/// The `customizeAtNextPowerOn: false` that makes vm-operator skip LinuxPrep or Sysprep
+/// customization (`BootStrapLinuxPrep`, `BootstrapSysPrep`), as a field path.
+pub fn customization_latched_off(vm: &VirtualMachine) -> Option<&'static str> {
+    let b = vm.bootstrap()?;
+    match vm.provider() {
+        Provider::LinuxPrep if b.linux_prep.as_ref()?.customize_at_next_power_on == Some(false) => {
+            Some("spec.bootstrap.linuxPrep.customizeAtNextPowerOn")
+        }
+        Provider::Sysprep if b.sysprep.as_ref()?.customize_at_next_power_on == Some(false) => {
+            Some("spec.bootstrap.sysprep.customizeAtNextPowerOn")
+        }
+        _ => None,
+    }
+}
+
 /// Whether vm-operator would send this VM a CustomizationSpec at all.
 pub fn used_by(vm: &VirtualMachine, p: Provider) -> bool {
+    if customization_latched_off(vm).is_some() {
+        return false;
+    }
     match p {
         Provider::LinuxPrep | Provider::Sysprep => true,
         Provider::None => !vm.is_windows(),
@@ -563,6 +627,18 @@ pub fn spec(
         diags: Vec::new(),
         r,
     };
+    let vcd_parity = opts.features.vcd_parity;
+    if let Some(path) = customization_latched_off(vm) {
+        diags.push(
+            Diagnostic::new(
+                Code::CustomizationSkipped,
+                path,
+                "customizeAtNextPowerOn is false: vm-operator skips guest customization at power-on and sends no CustomizationSpec, so the gosc target renders none",
+            )
+            .with_help("set customizeAtNextPowerOn: true (customize once) or leave it unset (customize whenever the spec changes)"),
+        );
+        return None;
+    }
     let sp_spec = vm.bootstrap().and_then(|b| b.sysprep.as_ref());
     let spec = match (r.provider, sp_spec) {
         (Provider::CloudInit, _) => {
@@ -573,7 +649,9 @@ pub fn spec(
         }
         (Provider::Sysprep, Some(s)) => {
             let identity = match (&s.sysprep, &s.raw_sysprep) {
-                (Some(inline), _) => Some(Identity::Sysprep(Box::new(sysprep(&mut cx, inline)))),
+                (Some(inline), _) => Some(Identity::Sysprep(Box::new(sysprep(
+                    &mut cx, vm, inline, vcd_parity,
+                )))),
                 (None, Some(raw)) => {
                     let v = cx.secret(raw, "spec.bootstrap.sysprep.rawSysprep");
                     Some(Identity::SysprepText(v))
@@ -599,7 +677,7 @@ pub fn spec(
             None
         }
         _ => {
-            let identity = Identity::LinuxPrep(linux_prep(&mut cx, vm));
+            let identity = Identity::LinuxPrep(linux_prep(&mut cx, vm, vcd_parity));
             Some(CustomizationSpec {
                 identity,
                 global_ip_settings: global(r),
@@ -628,7 +706,7 @@ fn envelope(
             if opts.gosc.api_version < VimVersion::V6_8_7 {
                 diags.push(
                     Diagnostic::new(
-                        Code::ApiVersionDropped,
+                        Code::ApiVersionTooOld,
                         "spec.bootstrap",
                         format!(
                             "CustomizeGuest_Task needs vSphere API {}; API {} has no such method",
@@ -636,20 +714,19 @@ fn envelope(
                             opts.gosc.api_version
                         ),
                     )
-                    .with_severity(Severity::Error)
                     .with_help("use --gosc-envelope customize-vm on a powered-off VM"),
                 );
                 return None;
             }
             diags.push(
                 Diagnostic::new(
-                    Code::LossyTranslation,
+                    Code::Placeholder,
                     "spec.bootstrap",
                     format!(
                         "CustomizeGuest_Task authenticates in the guest; the gosc target writes the placeholders {GUEST_USER_PLACEHOLDER} and {GUEST_PASSWORD_PLACEHOLDER}"
                     ),
                 )
-                .with_severity(Severity::Info),
+                ,
             );
             Envelope::CustomizeGuest {
                 vm: Placeholder::VmMoref.marked(),
@@ -804,7 +881,7 @@ mod tests {
         opts.gosc.envelope = EnvelopeKind::CustomizeGuest;
         let out = render(&v, &r, &opts);
         assert!(out.artifacts.is_empty());
-        assert!(codes(&out).contains(&"GN310 error spec.bootstrap".to_string()));
+        assert!(codes(&out).contains(&"GN312 error spec.bootstrap".to_string()));
 
         // CloudinitPrep user-data over 512 KiB.
         let big = "x".repeat(CLOUDINIT_MAX_BYTES);
@@ -860,6 +937,70 @@ mod tests {
                 Some(host)
             );
         }
+    }
+
+    #[test]
+    fn script_text_with_both_value_and_secret_is_refused() {
+        for b in [
+            "linuxPrep: {scriptText: {value: 'echo a', from: {name: s, key: k}}}",
+            "sysprep: {sysprep: {userData: {fullName: a, orgName: b}, scriptText: {value: 'echo a', from: {name: s, key: k}}}}",
+        ] {
+            let out = render_raw(
+                &format!("{HEAD}spec:\n  bootstrap: {{{b}}}\n  network: {{hostName: w1}}\n"),
+                VimVersion::NEWEST,
+            );
+            assert!(out.artifacts.is_empty(), "{b}");
+            assert!(
+                out.diagnostics.iter().any(|d| d.severity == Severity::Error
+                    && d.message.contains("from and value are mutually exclusive")
+                    && d.path.ends_with("scriptText.value")),
+                "{:?}",
+                out.diagnostics
+            );
+        }
+    }
+
+    #[test]
+    fn vcfa_annotation_is_extra_config_and_reads_back() {
+        let y = format!(
+            "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata:\n  name: my-vm\n  annotations: {{{VCFA_ID_ANNOTATION}: urn-1}}\nspec:\n  bootstrap: {{linuxPrep: {{}}}}\n  network:\n    interfaces: [{{name: eth0, dhcp4: true}}]\n"
+        );
+        let x = render_raw(&y, VimVersion::NEWEST).artifacts[0]
+            .content
+            .clone();
+        assert!(x.contains("<key>vcfaVmHashKey</key>"), "{x}");
+        let back = crate::parse::gosc::parse(&x, "my-vm");
+        assert_eq!(
+            back.vms[0]
+                .metadata
+                .annotations
+                .get(VCFA_ID_ANNOTATION)
+                .map(String::as_str),
+            Some("urn-1")
+        );
+        // Before 9.1 there is no extraConfig: left out with a warning.
+        let old = render_raw(&y, VimVersion::V8_0_3);
+        assert!(!old.artifacts[0].content.contains("extraConfig"));
+        assert!(
+            old.diagnostics
+                .iter()
+                .any(|d| d.code == Code::ApiVersionDropped)
+        );
+    }
+
+    #[test]
+    fn customize_at_next_power_on_false_renders_no_spec() {
+        let out = render_raw(
+            &format!(
+                "{HEAD}spec:\n  bootstrap: {{linuxPrep: {{customizeAtNextPowerOn: false}}}}\n"
+            ),
+            VimVersion::NEWEST,
+        );
+        assert!(out.artifacts.is_empty());
+        assert_eq!(
+            out.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(),
+            vec![Code::CustomizationSkipped]
+        );
     }
 
     #[test]

@@ -58,14 +58,18 @@ impl Target {
     }
 
     /// Whether the VM's bootstrap makes the guest (or vSphere) read this artifact.
-    fn used_by(self, vm: &VirtualMachine, p: Provider) -> bool {
+    pub(crate) fn used_by(self, vm: &VirtualMachine, p: Provider) -> bool {
         match self {
             Target::Netplan | Target::CloudInit => p == Provider::CloudInit,
             Target::Status | Target::Vmx => true,
             // vAppConfig may accompany LinuxPrep or Sysprep.
             Target::Vapp => vm.bootstrap().is_some_and(|b| b.vapp_config.is_some()),
-            // Linux guest customization (also vm-operator's default for Linux guests).
-            Target::Custcfg => matches!(p, Provider::LinuxPrep | Provider::None),
+            // Linux guest customization (also vm-operator's default for Linux guests), the
+            // guest side of the LinuxPrep CustomizationSpec vm-operator may skip.
+            Target::Custcfg => {
+                matches!(p, Provider::LinuxPrep | Provider::None)
+                    && gosc::customization_latched_off(vm).is_none()
+            }
             Target::Gosc => gosc::used_by(vm, p),
         }
     }
@@ -86,6 +90,9 @@ pub enum GatewayStyle {
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
     pub gateway_style: GatewayStyle,
+    /// vm-operator's feature gates; GuestCustomizationVCDParity decides what the
+    /// CustomizationSpec carries.
+    pub features: crate::validate::FeatureGates,
     pub gosc: gosc::GoscOptions,
     /// cust.cfg `[MISC] MARKER-ID`: makes the guest run password and script customization
     /// once per new marker.
@@ -119,15 +126,23 @@ pub fn render(target: Target, vm: &VirtualMachine, r: &Resolved, opts: &RenderOp
         Target::Vmx => vmx::render(vm, r, opts),
         Target::Gosc => gosc::render(vm, r, opts),
     };
-    if !target.used_by(vm, r.provider) {
+    let latched = gosc::customization_latched_off(vm);
+    if latched.is_some() && target == Target::Gosc {
+        // GN402 from the renderer already says why there is no spec.
+    } else if !target.used_by(vm, r.provider) {
+        let why = match latched {
+            Some(_) if target == Target::Custcfg => {
+                "customizeAtNextPowerOn is false, so vm-operator does not customize the guest and the guest does not read it".to_string()
+            }
+            _ => format!(
+                "with bootstrap provider {:?} the guest does not read it",
+                r.provider
+            ),
+        };
         let mut d = Diagnostic::new(
             Code::TargetUnused,
             "spec.bootstrap",
-            format!(
-                "the {} target is a preview: with bootstrap provider {:?} the guest does not read it",
-                target.as_str(),
-                r.provider
-            ),
+            format!("the {} target is a preview: {why}", target.as_str()),
         );
         if target == Target::Gosc && r.provider == Provider::CloudInit {
             d = d.with_help(format!(

@@ -11,7 +11,7 @@
 
 use super::yaml_out::{Yaml, map, s, strs, to_string};
 use super::{Artifact, GatewayStyle, RenderOptions, Rendered};
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ip;
 use crate::resolve::{Interface, Resolved};
 use std::net::IpAddr;
@@ -93,14 +93,13 @@ fn ethernet(f: &Interface, opts: &RenderOptions, diags: &mut Vec<Diagnostic>) ->
             }
             diags.push(
                 Diagnostic::new(
-                    Code::LossyTranslation,
+                    Code::NicMatchNote,
                     path.clone(),
                     format!(
                         "no MAC address is known for interface {}: netplan matches the guest device by name `{}`",
                         f.name, f.device_name.value
                     ),
                 )
-                .with_severity(Severity::Info)
                 .with_help("vm-operator matches by the NIC's MAC; set macAddr so offline output matches too"),
             );
         }
@@ -158,8 +157,7 @@ fn ethernet(f: &Interface, opts: &RenderOptions, diags: &mut Vec<Diagnostic>) ->
                         "the IPv6 default route via {} is written as `gateway6`: cloud-init 22.4 (Debian 12) reads a `::/0` route as `::/64`",
                         r.via
                     ),
-                )
-                .with_severity(Severity::Info),
+                ),
             );
             continue;
         }
@@ -173,8 +171,7 @@ fn ethernet(f: &Interface, opts: &RenderOptions, diags: &mut Vec<Diagnostic>) ->
                             "`to: default` is written as `to: {}`: cloud-init before 25.1 (Debian 12 ships 22.4.2) rejects `default` and the guest boots without network",
                             default_destination(v)
                         ),
-                    )
-                    .with_severity(Severity::Info),
+                    ),
                 );
                 default_destination(v).to_string()
             }
@@ -273,6 +270,7 @@ pub fn render(r: &Resolved, opts: &RenderOptions) -> Rendered {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Severity;
     use crate::pipeline::{CompileOptions, compile_str};
 
     fn netplan(spec_iface: &str, style: GatewayStyle) -> (String, Vec<Diagnostic>) {

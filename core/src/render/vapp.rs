@@ -8,7 +8,7 @@
 use super::encode::xml_escape;
 use super::gotemplate::{self, Env, Failure, Func, Param, Val};
 use super::{Artifact, Rendered};
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ip::{parse_cidr, parse_ip};
 use crate::model::VirtualMachine;
 use crate::resolve::Resolved;
@@ -590,14 +590,11 @@ pub fn properties(
         return Vec::new();
     };
     if cfg.raw_properties.is_some() {
-        diags.push(
-            Diagnostic::new(
-                Code::LossyTranslation,
-                "spec.bootstrap.vAppConfig.rawProperties",
-                "the properties come from a Secret and cannot be rendered offline",
-            )
-            .with_severity(Severity::Info),
-        );
+        diags.push(Diagnostic::new(
+            Code::Placeholder,
+            "spec.bootstrap.vAppConfig.rawProperties",
+            "the properties come from a Secret and cannot be rendered offline",
+        ));
     }
     let devs = devices(r);
     let env = Env {
@@ -613,17 +610,14 @@ pub fn properties(
         let Some(v) = &p.value else { continue };
         let Some(raw) = &v.value else {
             if v.from.is_some() {
-                diags.push(
-                    Diagnostic::new(
-                        Code::LossyTranslation,
-                        format!("{path}.value.from"),
-                        format!(
-                            "property {} comes from a Secret and is left out of this preview",
-                            p.key
-                        ),
-                    )
-                    .with_severity(Severity::Info),
-                );
+                diags.push(Diagnostic::new(
+                    Code::Placeholder,
+                    format!("{path}.value.from"),
+                    format!(
+                        "property {} comes from a Secret and is left out of this preview",
+                        p.key
+                    ),
+                ));
             }
             continue;
         };
@@ -717,11 +711,11 @@ pub fn render(vm: &VirtualMachine, r: &Resolved) -> Rendered {
     if !props.is_empty() {
         diagnostics.push(
             Diagnostic::new(
-                Code::LossyTranslation,
+                Code::ConsumerNote,
                 "spec.bootstrap.vAppConfig.properties",
                 "vapp-config.xml numbers property keys by position: vm-operator edits only properties the OVF already defines, under their existing keys",
             )
-            .with_severity(Severity::Info),
+            ,
         );
     }
     Rendered {

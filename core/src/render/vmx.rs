@@ -86,14 +86,14 @@ pub fn render(vm: &VirtualMachine, r: &Resolved, opts: &RenderOptions) -> Render
             }
             None => diags.push(
                 Diagnostic::new(
-                    Code::LossyTranslation,
+                    Code::Placeholder,
                     format!("{p}.network"),
                     format!(
                         "interface {} uses the namespace's default network, whose port group is not known offline; networkName is left out",
                         f.name
                     ),
                 )
-                .with_severity(Severity::Info),
+                ,
             ),
         }
         match f
@@ -119,14 +119,13 @@ pub fn render(vm: &VirtualMachine, r: &Resolved, opts: &RenderOptions) -> Render
                 o.kv(&format!("{e}.addressType"), "generated");
                 diags.push(
                     Diagnostic::new(
-                        Code::NicIdentity,
+                        Code::NicMatchNote,
                         p.clone(),
                         format!(
                             "no MAC is known for interface {}: vSphere generates one, so guest artifacts cannot match it by MAC",
                             f.name
                         ),
                     )
-                    .with_severity(Severity::Info)
                     .with_help("set macAddr or use --mac-policy derive"),
                 );
             }
@@ -177,14 +176,11 @@ pub fn render(vm: &VirtualMachine, r: &Resolved, opts: &RenderOptions) -> Render
                 put("coalescingParams", c.clone());
             }
             if v.uptv2_enabled.is_some() {
-                diags.push(
-                    Diagnostic::new(
-                        Code::LossyTranslation,
-                        format!("{p}.vmxnet3.uptv2Enabled"),
-                        "uptv2Enabled is a device property, not a VMX key",
-                    )
-                    .with_severity(Severity::Info),
-                );
+                diags.push(Diagnostic::new(
+                    Code::ConsumerNote,
+                    format!("{p}.vmxnet3.uptv2Enabled"),
+                    "uptv2Enabled is a device property, not a VMX key",
+                ));
             }
         }
         for kv in spec

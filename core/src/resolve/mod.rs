@@ -281,6 +281,9 @@ fn catalog_name(c: &NetworkCatalog) -> String {
     c.metadata.name.clone().unwrap_or_default()
 }
 
+/// vm-operator's `InstanceIDAnnotation`.
+pub const INSTANCE_ID_ANNOTATION: &str = "vmoperator.vmware.com/cloud-init-instance-id";
+
 /// Resolves a VM that passed validation (errors would make some values meaningless), with
 /// default options.
 pub fn resolve(vm: &VirtualMachine, version: ApiVersion, catalogs: &[NetworkCatalog]) -> Resolved {
@@ -342,6 +345,21 @@ pub fn resolve_with(
                 .clone()
                 .map(|s| src(s, Source::Spec("metadata.uid".into())))
         });
+    // `BootStrapCloudInitInstanceID`: a non-empty annotation that differs from the derived
+    // id wins (it pins VMs deployed before spec.bootstrap.cloudInit.instanceID existed).
+    let instance_id = match vm.metadata.annotations.get(INSTANCE_ID_ANNOTATION) {
+        Some(a)
+            if ci.is_some()
+                && !a.is_empty()
+                && instance_id.as_ref().is_none_or(|i| &i.value != a) =>
+        {
+            Some(src(
+                a.clone(),
+                Source::Spec(format!("metadata.annotations[{INSTANCE_ID_ANNOTATION}]")),
+            ))
+        }
+        _ => instance_id,
+    };
     let disabled = net.is_some_and(|n| n.disabled);
     let specs: Vec<InterfaceSpec> = match net {
         _ if disabled => Vec::new(),
@@ -627,6 +645,27 @@ mod tests {
             "cloudInit: {useGlobalNameserversAsDefault: false}",
         );
         assert!(res(&y).interfaces[0].nameservers.value.is_empty());
+    }
+
+    #[test]
+    fn instance_id_annotation_wins_when_it_differs() {
+        let y = |ann: &str| {
+            format!(
+                "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata:\n  name: a1\n  uid: u-1\n  annotations: {{{INSTANCE_ID_ANNOTATION}: {ann}}}\nspec:\n  biosUUID: b-1\n  bootstrap: {{cloudInit: {{instanceID: i-1}}}}\n"
+            )
+        };
+        let r = res(&y("iid-datasource-none"));
+        let id = r.instance_id.unwrap();
+        assert_eq!(id.value, "iid-datasource-none");
+        assert!(matches!(id.source, Source::Spec(p) if p.starts_with("metadata.annotations[")));
+        // Equal to the derived id, or empty: the spec's value stands.
+        for ann in ["i-1", "\"\""] {
+            let r = res(&y(ann));
+            assert_eq!(
+                r.instance_id.unwrap().source,
+                Source::Spec("spec.bootstrap.cloudInit.instanceID".into())
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Bootstrap provider rules (`validateBootstrap`, `validateInlineSysprep`, cloud-config checks).
 
-use super::Ctx;
+use super::{Ctx, gates};
 use crate::diagnostic::{Code, Diagnostic};
 use serde_json::Value;
 
@@ -126,51 +126,96 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
             }
         }
     }
-    if let Some(l) = &b.linux_prep
-        && let Some(st) = &l.script_text
-        && st.from.is_some()
-        && st.value.is_some()
-    {
-        cx.push(Diagnostic::invalid(
-            Code::LinuxPrep,
-            "spec.bootstrap.linuxPrep.scriptText",
-            "scriptText",
-            "from and value are mutually exclusive",
-        ));
+    if let Some(l) = &b.linux_prep {
+        check_linux_prep(cx, l);
     }
     if let Some(s) = &b.sysprep {
         check_sysprep(cx, s);
     }
     if let Some(v) = &b.vapp_config {
-        if !v.properties.is_empty() && v.raw_properties.is_some() {
-            cx.push(Diagnostic::new(
+        if !v.properties.is_empty() && v.raw_properties.as_deref().is_some_and(|r| !r.is_empty()) {
+            cx.push(Diagnostic::invalid(
                 Code::VAppConfig,
                 "spec.bootstrap.vAppConfig",
-                "Invalid value: \"vAppConfig\": properties and rawProperties are mutually exclusive",
+                "vAppConfig",
+                "properties and rawProperties are mutually exclusive",
             ));
         }
+        // The webhook's paths name no list index; the finding is placed at the property.
         for (i, p) in v.properties.iter().enumerate() {
-            let path = format!("spec.bootstrap.vAppConfig.properties[{i}]");
+            let at = format!("spec.bootstrap.vAppConfig.properties[{i}]");
             if p.key.is_empty() {
-                cx.push(Diagnostic::invalid(
-                    Code::VAppConfig,
-                    format!("{path}.key"),
-                    "",
-                    "key is a required field in vAppConfig Properties",
-                ));
+                cx.push(
+                    Diagnostic::invalid(
+                        Code::VAppConfig,
+                        "spec.bootstrap.vAppConfig.properties.key",
+                        "key",
+                        "key is a required field in vAppConfig Properties",
+                    )
+                    .located_at(at.clone()),
+                );
             }
             if let Some(val) = &p.value
                 && val.from.is_some()
                 && val.value.is_some()
             {
-                cx.push(Diagnostic::invalid(
-                    Code::VAppConfig,
-                    format!("{path}.value"),
-                    "value",
-                    "from and value are mutually exclusive",
+                cx.push(
+                    Diagnostic::invalid(
+                        Code::VAppConfig,
+                        "spec.bootstrap.vAppConfig.properties.value",
+                        "value",
+                        "from and value are mutually exclusive",
+                    )
+                    .located_at(format!("{at}.value")),
+                );
+            }
+        }
+    }
+}
+
+/// `validateBootstrap`'s LinuxPrep part: the VCD-parity fields exist only with the
+/// GuestCustomizationVCDParity gate, and an inline script is either a value or a Secret.
+fn check_linux_prep(cx: &mut Ctx<'_>, l: &crate::model::LinuxPrepSpec) {
+    let base = "spec.bootstrap.linuxPrep";
+    if cx.opts.features.vcd_parity {
+        script_text_exclusive(cx, base, l.script_text.as_ref());
+    } else {
+        for (set, field) in [
+            (
+                l.expire_password_after_next_login == Some(true),
+                "expirePasswordAfterNextLogin",
+            ),
+            (l.password.is_some(), "password"),
+            (l.script_text.is_some(), "scriptText"),
+        ] {
+            if set {
+                cx.push(Diagnostic::forbidden(
+                    Code::FeatureGate,
+                    format!("{base}.{field}"),
+                    gates::VCD_PARITY_NOT_ENABLED,
                 ));
             }
         }
+    }
+}
+
+/// `scriptText` with both `from` and `value`: the webhook reports it at `scriptText.value`.
+fn script_text_exclusive(cx: &mut Ctx<'_>, base: &str, st: Option<&crate::model::ValueOrSecret>) {
+    if let Some(st) = st
+        && st.from.is_some()
+        && st.value.is_some()
+    {
+        let code = if base.starts_with("spec.bootstrap.linuxPrep") {
+            Code::LinuxPrep
+        } else {
+            Code::Sysprep
+        };
+        cx.push(Diagnostic::invalid(
+            code,
+            format!("{base}.scriptText.value"),
+            "value",
+            "from and value are mutually exclusive",
+        ));
     }
 }
 
@@ -220,25 +265,37 @@ fn check_sysprep(cx: &mut Ctx<'_>, s: &crate::model::SysprepSpec) {
         _ => {}
     }
     let Some(sp) = &s.sysprep else { return };
+    // `validateInlineSysprep` reports at `spec.bootstrap.sysprep.sysprep` with the section's
+    // name as the value; the finding is placed at the section itself.
     let base = "spec.bootstrap.sysprep.sysprep";
+    let named = |sel: &Option<crate::model::SecretKeySelector>| {
+        sel.as_ref().is_some_and(|s| !s.name.is_empty())
+    };
     if let Some(g) = &sp.gui_unattended
         && g.auto_logon == Some(true)
     {
+        let at = format!("{base}.guiUnattended");
         if g.auto_logon_count.unwrap_or(0) == 0 {
-            cx.push(Diagnostic::invalid(
-                Code::Sysprep,
-                format!("{base}.guiUnattended"),
-                "guiUnattended",
-                "autoLogon requires autoLogonCount to be specified",
-            ));
+            cx.push(
+                Diagnostic::invalid(
+                    Code::Sysprep,
+                    base,
+                    "guiUnattended",
+                    "autoLogon requires autoLogonCount to be specified",
+                )
+                .located_at(at.clone()),
+            );
         }
-        if g.password.is_none() {
-            cx.push(Diagnostic::invalid(
-                Code::Sysprep,
-                format!("{base}.guiUnattended"),
-                "guiUnattended",
-                "autoLogon requires password selector to be set",
-            ));
+        if !named(&g.password) {
+            cx.push(
+                Diagnostic::invalid(
+                    Code::Sysprep,
+                    base,
+                    "guiUnattended",
+                    "autoLogon requires password selector to be set",
+                )
+                .located_at(at),
+            );
         }
     }
     if let Some(tz) = sp.gui_unattended.as_ref().and_then(|g| g.time_zone)
@@ -257,34 +314,51 @@ fn check_sysprep(cx: &mut Ctx<'_>, s: &crate::model::SysprepSpec) {
         .and_then(|n| n.domain_name.as_deref())
         .unwrap_or("");
     if let Some(id) = &sp.identification {
-        let p = format!("{base}.identification");
-        let wg = id.join_workgroup.as_deref().is_some_and(|w| !w.is_empty());
+        let at = format!("{base}.identification");
+        let set = |v: &Option<String>| v.as_deref().is_some_and(|w| !w.is_empty());
+        let wg = set(&id.join_workgroup);
+        let ident = |detail: &str| {
+            Diagnostic::invalid(Code::Sysprep, base, "identification", detail)
+                .located_at(at.clone())
+        };
         if !domain.is_empty() && wg {
-            cx.push(Diagnostic::invalid(
-                Code::Sysprep,
-                p.clone(),
-                "identification",
+            cx.push(ident(
                 "spec.network.domainName and joinWorkgroup are mutually exclusive",
             ));
         }
-        if !domain.is_empty()
-            && (id.domain_admin.as_deref().unwrap_or("").is_empty()
-                || id.domain_admin_password.is_none())
-        {
-            cx.push(Diagnostic::invalid(Code::Sysprep, p.clone(), "identification",
-                "spec.network.domainName requires domainAdmin and domainAdminPassword selector to be set"));
+        if !domain.is_empty() && (!set(&id.domain_admin) || !named(&id.domain_admin_password)) {
+            cx.push(ident(
+                "spec.network.domainName requires domainAdmin and domainAdminPassword selector to be set",
+            ));
         }
-        if wg
-            && (id.domain_admin.is_some()
-                || id.domain_admin_password.is_some()
-                || id.domain_ou.is_some())
+        if wg && (set(&id.domain_admin) || id.domain_admin_password.is_some() || set(&id.domain_ou))
         {
-            cx.push(Diagnostic::invalid(
-                Code::Sysprep,
-                p,
-                "identification",
+            cx.push(ident(
                 "joinWorkgroup and domainAdmin/domainAdminPassword/domainOU are mutually exclusive",
             ));
+        }
+    }
+    if cx.opts.features.vcd_parity {
+        script_text_exclusive(cx, base, sp.script_text.as_ref());
+    } else {
+        // Reported at `spec.bootstrap.sysprep.<field>`, one level up, as the webhook does.
+        for (set, field) in [
+            (
+                sp.expire_password_after_next_login == Some(true),
+                "expirePasswordAfterNextLogin",
+            ),
+            (sp.script_text.is_some(), "scriptText"),
+        ] {
+            if set {
+                cx.push(
+                    Diagnostic::forbidden(
+                        Code::FeatureGate,
+                        format!("spec.bootstrap.sysprep.{field}"),
+                        gates::VCD_PARITY_NOT_ENABLED,
+                    )
+                    .located_at(format!("{base}.{field}")),
+                );
+            }
         }
     }
     match &sp.user_data {
@@ -346,10 +420,10 @@ mod tests {
         assert_eq!(
             r,
             vec![
-                "GN132 spec.bootstrap.sysprep.sysprep.guiUnattended: Invalid value: \"guiUnattended\": autoLogon requires autoLogonCount to be specified",
-                "GN132 spec.bootstrap.sysprep.sysprep.guiUnattended: Invalid value: \"guiUnattended\": autoLogon requires password selector to be set",
-                "GN132 spec.bootstrap.sysprep.sysprep.identification: Invalid value: \"identification\": spec.network.domainName and joinWorkgroup are mutually exclusive",
-                "GN132 spec.bootstrap.sysprep.sysprep.identification: Invalid value: \"identification\": spec.network.domainName requires domainAdmin and domainAdminPassword selector to be set",
+                "GN132 spec.bootstrap.sysprep.sysprep: Invalid value: \"guiUnattended\": autoLogon requires autoLogonCount to be specified",
+                "GN132 spec.bootstrap.sysprep.sysprep: Invalid value: \"guiUnattended\": autoLogon requires password selector to be set",
+                "GN132 spec.bootstrap.sysprep.sysprep: Invalid value: \"identification\": spec.network.domainName and joinWorkgroup are mutually exclusive",
+                "GN132 spec.bootstrap.sysprep.sysprep: Invalid value: \"identification\": spec.network.domainName requires domainAdmin and domainAdminPassword selector to be set",
                 "GN132 spec.bootstrap.sysprep.sysprep.userData: Required value",
             ]
         );

@@ -2,7 +2,10 @@
 //! lacks, and version checks. Rules only produce diagnostics with field paths; positions are
 //! attached by the pipeline from the source tree, so rules stay independent of the syntax.
 
+mod advanced;
 mod bootstrap;
+mod compute;
+pub mod gates;
 pub mod guest;
 mod hostname;
 mod jinja;
@@ -12,6 +15,7 @@ mod stricter;
 mod version;
 mod xmlchars;
 
+pub use gates::FeatureGates;
 pub use hostname::{is_valid_domain_name, is_valid_host_name};
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
@@ -30,6 +34,11 @@ pub enum NetworkProvider {
 pub struct ValidateOptions {
     /// With a provider, provider-dependent rules are the webhook's errors; without, warnings.
     pub provider: Option<NetworkProvider>,
+    /// A namespace's legacy provider (NetworkSettings `legacyProvider`), whose networks the
+    /// webhook accepts besides the primary provider's.
+    pub legacy_provider: Option<NetworkProvider>,
+    /// vm-operator's feature gates (default: all on).
+    pub features: FeatureGates,
 }
 
 pub(crate) struct Ctx<'a> {
@@ -81,6 +90,8 @@ pub fn validate(
     names::check(&mut cx);
     hostname::check(&mut cx);
     network::check(&mut cx);
+    compute::check(&mut cx);
+    advanced::check(&mut cx);
     bootstrap::check(&mut cx);
     stricter::check(&mut cx);
     guest::check(&mut cx);

@@ -1,8 +1,8 @@
 //! vm-operator's network webhook rules (`validateNetwork`, `validateNetworkInterfaceSpec`,
 //! `validateNetworkSpecWithBootStrap`, `validateNetworkVLANs`) and the CRD's schema rules.
 
-use super::{Ctx, iface_path, joined, pattern_detail};
-use crate::diagnostic::{Code, Diagnostic};
+use super::{Ctx, gates, iface_path, joined, pattern_detail};
+use crate::diagnostic::{Code, Diagnostic, go_quote};
 use crate::ip::{parse_cidr, parse_ip};
 use crate::model::{ApiVersion, InterfaceSpec, Provider};
 use crate::validate::NetworkProvider;
@@ -10,11 +10,16 @@ use std::collections::BTreeMap;
 
 const MAX_INTERFACES: usize = 10;
 const NIC_TYPES: &[&str] = &["VMXNet3", "SRIOV", "E1000", "E1000e", "VMXNet2", "PCNet32"];
+/// `systemReservedNetworkDeviceProperties`: NIC keys only vSphere sets (exact, case-sensitive).
 const RESERVED_ADV_KEYS: &[&str] = &[
     "address",
     "addresstype",
     "allowguestconnectioncontrol",
     "devname",
+    "dvs.connectionid",
+    "dvs.portgroupid",
+    "dvs.portid",
+    "dvs.switchid",
     "externalid",
     "filename",
     "generatedaddress",
@@ -24,10 +29,17 @@ const RESERVED_ADV_KEYS: &[&str] = &[
     "migrateconnect",
     "name",
     "networkname",
+    "opaquenetwork.id",
+    "opaquenetwork.type",
     "present",
     "pxm",
     "realtime",
     "reservation",
+    "rtdisableoffload",
+    "rtmaxrxqueues",
+    "rtmaxtxqueues",
+    "rtrxdataringdescsize",
+    "rttxdataringdescsize",
     "shares",
     "startconnected",
     "upt",
@@ -36,14 +48,22 @@ const RESERVED_ADV_KEYS: &[&str] = &[
     "vnet",
     "wakeonpcktrcv",
 ];
+/// The `vmx:"ethernet%d.<key>"` tags of `VirtualMachineNetworkInterfaceVMXNet3Spec`.
 const VMXNET3_ADV_KEYS: &[&str] = &[
-    "ctxperdev",
+    "ctxPerDev",
     "rssoffload",
-    "udprss",
-    "pnicfeatures",
-    "coalescingscheme",
-    "coalescingparams",
+    "udpRSS",
+    "pnicFeatures",
+    "coalescingScheme",
+    "coalescingParams",
 ];
+
+/// `^ethernet\d+\.(.*)$` (case-sensitive, as the webhook's regexp): the bare key.
+pub(super) fn ethernet_key(key: &str) -> Option<&str> {
+    let rest = key.strip_prefix("ethernet")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    (digits > 0).then(|| rest[digits..].strip_prefix('.'))?
+}
 
 fn is_name(s: &str) -> bool {
     s.len() >= 2
@@ -154,10 +174,7 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
             cx.push(Diagnostic::new(
                 Code::InterfaceName,
                 iface_path(i),
-                format!(
-                    "Duplicate value: {{\"name\":{}}}",
-                    crate::diagnostic::go_quote(&iface.name)
-                ),
+                format!("Duplicate value: {{\"name\":{}}}", go_quote(&iface.name)),
             ));
         }
         check_interface(cx, i, iface, provider);
@@ -176,17 +193,18 @@ fn check_interface(cx: &mut Ctx<'_>, i: usize, iface: &InterfaceSpec, provider: 
             format!("{p}.name"),
             "",
         ));
-    } else if !is_name(&iface.name) {
-        cx.push(
-            Diagnostic::invalid(
-                Code::InterfaceName,
-                format!("{p}.name"),
-                &iface.name,
-                &pattern_detail(&format!("{p}.name"), "^[a-z0-9]{2,}$"),
-            )
-            .with_help("lower-case letters and digits only, at least 2; the guest device name can differ (guestDeviceName)"),
-        );
     } else {
+        if !is_name(&iface.name) {
+            cx.push(
+                Diagnostic::invalid(
+                    Code::InterfaceName,
+                    format!("{p}.name"),
+                    &iface.name,
+                    &pattern_detail(&format!("{p}.name"), "^[a-z0-9]{2,}$"),
+                )
+                .with_help("lower-case letters and digits only, at least 2; the guest device name can differ (guestDeviceName)"),
+            );
+        }
         let net_name = iface
             .network
             .as_ref()
@@ -207,16 +225,16 @@ fn check_interface(cx: &mut Ctx<'_>, i: usize, iface: &InterfaceSpec, provider: 
             ));
         }
     }
-    if let Some(net) = &iface.network {
-        if net.name.is_empty() {
-            cx.push(Diagnostic::required(
-                Code::MissingField,
-                format!("{p}.network.name"),
-                "",
-            ));
-        }
-        check_network_ref(cx, &p, net.api_version.as_deref(), net.kind.as_deref());
+    if let Some(net) = &iface.network
+        && net.name.is_empty()
+    {
+        cx.push(Diagnostic::required(
+            Code::MissingField,
+            format!("{p}.network.name"),
+            "",
+        ));
     }
+    let group = network_group(cx, &p, iface);
     if let Some(g) = &iface.guest_device_name
         && !is_word2(g)
     {
@@ -239,24 +257,7 @@ fn check_interface(cx: &mut Ctx<'_>, i: usize, iface: &InterfaceSpec, provider: 
                 ),
             ));
         }
-        let vpc_ref = iface
-            .network
-            .as_ref()
-            .and_then(|n| n.api_version.as_deref())
-            .is_some_and(|a| a.starts_with("crd.nsx.vmware.com/"));
-        let vpc = vpc_ref || cx.opts.provider == Some(NetworkProvider::Vpc);
-        if !vpc {
-            cx.push(
-                Diagnostic::invalid(
-                    Code::NetworkProvider,
-                    format!("{p}.macAddr"),
-                    mac,
-                    "macAddr is available only with the following network providers: crd.nsx.vmware.com",
-                )
-                .with_severity(cx.provider_severity())
-                .with_help("vm-operator accepts macAddr only on VPC networks; guestnet still uses it to tie artifacts together (pass --provider vpc when that is your provider)"),
-            );
-        }
+        check_mac_provider(cx, &p, mac, group.as_deref());
     }
     let mut v4 = Vec::new();
     let mut v6 = Vec::new();
@@ -326,8 +327,12 @@ fn check_interface(cx: &mut Ctx<'_>, i: usize, iface: &InterfaceSpec, provider: 
             }
             v
         };
-        if let (Some(to), Some(via)) = (to, via)
-            && to.is_ipv4() != via.is_ipv4()
+        // The webhook compares families whenever `to` parsed: an unparsable `via` counts as
+        // not IPv4, so `10.0.0.0/8 via junk` is a family error as well as a `via` error.
+        // A missing `via` never reaches the webhook: the CRD requires it (GN006 above).
+        if let Some(to) = to
+            && !r.via.is_empty()
+            && to.is_ipv4() != via.is_some_and(|v| v.is_ipv4())
         {
             cx.push(Diagnostic::invalid(
                 Code::RouteFamily,
@@ -430,7 +435,7 @@ fn check_gateway(
     } else {
         Code::Gateway6
     };
-    if addrs.is_empty() && !dhcp_on {
+    if addrs.is_empty() {
         cx.push(Diagnostic::invalid(
             code,
             path.clone(),
@@ -449,60 +454,139 @@ fn check_gateway(
     }
 }
 
-fn check_network_ref(cx: &mut Ctx<'_>, p: &str, api: Option<&str>, kind: Option<&str>) {
-    const KNOWN: &[(NetworkProvider, &str, &[&str])] = &[
-        (NetworkProvider::Vds, "netoperator.vmware.com", &["Network"]),
-        (NetworkProvider::Nsxt, "vmware.com", &["VirtualNetwork"]),
-        (
-            NetworkProvider::Vpc,
-            "crd.nsx.vmware.com",
-            &["Subnet", "SubnetSet"],
-        ),
-    ];
-    let Some(api) = api else { return };
-    let group = api.split_once('/').map(|(g, _)| g).unwrap_or("");
-    let candidates: Vec<_> = KNOWN
+/// The API group vm-operator's networks live in, per provider, with the apiVersion the
+/// webhook lists and the kinds it accepts (`networkProviderValidations`).
+const PROVIDERS: &[(NetworkProvider, &str, &str, &[&str])] = &[
+    (
+        NetworkProvider::Vds,
+        "netoperator.vmware.com",
+        "netoperator.vmware.com/v1alpha1",
+        &["Network"],
+    ),
+    (
+        NetworkProvider::Nsxt,
+        "vmware.com",
+        "vmware.com/v1alpha1",
+        &["VirtualNetwork"],
+    ),
+    (
+        NetworkProvider::Vpc,
+        VPC_GROUP,
+        "crd.nsx.vmware.com/v1alpha1",
+        &["Subnet", "SubnetSet"],
+    ),
+];
+
+/// The only network API group the webhook accepts `macAddr` on (`macAddressSupportNetworkGroups`).
+const VPC_GROUP: &str = "crd.nsx.vmware.com";
+
+/// Kubernetes `schema.ParseGroupVersion`: `""` and `"/"` are empty, `v1` has no group,
+/// `g/v` splits, more slashes are an error.
+fn parse_group_version(s: &str) -> Result<(&str, &str), String> {
+    if s.is_empty() || s == "/" {
+        return Ok(("", ""));
+    }
+    match s.matches('/').count() {
+        0 => Ok(("", s)),
+        1 => Ok(s.split_once('/').unwrap_or(("", s))),
+        _ => Err(format!("unexpected GroupVersion string: {s}")),
+    }
+}
+
+/// Checks `network.apiVersion`/`kind` as `validateNetworkInterfaceSpec` does and returns the
+/// network's API group when one is given.
+fn network_group(cx: &mut Ctx<'_>, p: &str, iface: &InterfaceSpec) -> Option<String> {
+    let net = iface.network.as_ref()?;
+    let api = net.api_version.as_deref().filter(|a| !a.is_empty())?;
+    let (group, version) = match parse_group_version(api) {
+        Ok(gv) => gv,
+        Err(e) => {
+            cx.push(Diagnostic::invalid(
+                Code::NetworkApiVersion,
+                format!("{p}.network.apiVersion"),
+                api,
+                &e,
+            ));
+            return Some(String::new());
+        }
+    };
+    let kind = net.kind.as_deref().unwrap_or("");
+    if !group.is_empty() && !kind.is_empty() {
+        check_network_ref(cx, p, group, version, kind);
+    }
+    Some(group.to_string())
+}
+
+/// `validateNetworkInterfaceNetworkRef`: the group must belong to one of the namespace's
+/// providers (primary, then legacy), the kind to that group's provider. Without
+/// `--provider` the candidates are all three and a mismatch is a warning: a cluster with
+/// named networks accepts any group.
+fn check_network_ref(cx: &mut Ctx<'_>, p: &str, group: &str, version: &str, kind: &str) {
+    let wanted: Vec<NetworkProvider> = match cx.opts.provider {
+        Some(primary) => std::iter::once(primary)
+            .chain(cx.opts.legacy_provider.filter(|l| *l != primary))
+            .collect(),
+        None => PROVIDERS.iter().map(|(prov, ..)| *prov).collect(),
+    };
+    let candidates: Vec<_> = wanted
         .iter()
-        .filter(|(prov, _, _)| cx.opts.provider.is_none_or(|p| p == *prov))
+        .filter_map(|w| PROVIDERS.iter().find(|(prov, ..)| prov == w))
         .collect();
-    if !candidates.iter().any(|(_, g, _)| *g == group) {
+    let Some((_, _, _, kinds)) = candidates.iter().find(|(_, g, _, _)| *g == group) else {
         let supported: Vec<String> = candidates
             .iter()
-            .map(|(_, g, _)| format!("\"{g}\""))
+            .map(|(_, _, api, _)| go_quote(api))
             .collect();
         cx.push(
             Diagnostic::new(
                 Code::NetworkProvider,
                 format!("{p}.network.apiVersion"),
                 format!(
-                    "Unsupported value: \"{group}\": supported values: {}",
+                    "Unsupported value: {}: supported values: {}",
+                    go_quote(&format!("{group}/{version}")),
                     supported.join(", ")
                 ),
             )
             .with_severity(cx.provider_severity()),
         );
         return;
+    };
+    if !kinds.contains(&kind) {
+        let supported: Vec<String> = kinds.iter().map(|k| go_quote(k)).collect();
+        cx.push(
+            Diagnostic::new(
+                Code::NetworkProvider,
+                format!("{p}.network.kind"),
+                format!(
+                    "Unsupported value: {}: supported values: {}",
+                    go_quote(kind),
+                    supported.join(", ")
+                ),
+            )
+            .with_severity(cx.provider_severity()),
+        );
     }
-    if let Some(kind) = kind {
-        let kinds: Vec<&str> = candidates
-            .iter()
-            .filter(|(_, g, _)| *g == group)
-            .flat_map(|(_, _, k)| k.iter().copied())
-            .collect();
-        if !kinds.contains(&kind) {
-            let supported: Vec<String> = kinds.iter().map(|k| format!("\"{k}\"")).collect();
-            cx.push(
-                Diagnostic::new(
-                    Code::NetworkProvider,
-                    format!("{p}.network.kind"),
-                    format!(
-                        "Unsupported value: \"{kind}\": supported values: {}",
-                        supported.join(", ")
-                    ),
-                )
-                .with_severity(cx.provider_severity()),
-            );
-        }
+}
+
+/// `macAddr` only on VPC networks. An explicit `network.apiVersion` decides whatever the
+/// provider; without one the mutating webhook fills in the provider's group, which only
+/// `--provider` tells us.
+fn check_mac_provider(cx: &mut Ctx<'_>, p: &str, mac: &str, group: Option<&str>) {
+    const DETAIL: &str =
+        "macAddr is available only with the following network providers: crd.nsx.vmware.com";
+    let help = "vm-operator accepts macAddr only on VPC networks (network.apiVersion crd.nsx.vmware.com/...); guestnet's own targets can derive stable MACs instead (--mac-policy derive)";
+    match group {
+        Some(g) if g != VPC_GROUP => cx.push(
+            Diagnostic::invalid(Code::MacAddrNetwork, format!("{p}.macAddr"), mac, DETAIL)
+                .with_help(help),
+        ),
+        Some(_) => {}
+        None if cx.opts.provider == Some(NetworkProvider::Vpc) => {}
+        None => cx.push(
+            Diagnostic::invalid(Code::NetworkProvider, format!("{p}.macAddr"), mac, DETAIL)
+                .with_severity(cx.provider_severity())
+                .with_help(format!("{help}; without network.apiVersion the cluster's provider decides (pass --provider vpc when that is your provider)")),
+        ),
     }
 }
 
@@ -548,53 +632,78 @@ fn check_v1alpha6_interface(cx: &mut Ctx<'_>, p: &str, iface: &InterfaceSpec) {
             "each ipamModes entry must be IPv4 or IPv6",
         ));
     }
+    if !iface.ipam_modes.is_empty() && !cx.opts.features.workload_ipv6 {
+        cx.push(Diagnostic::forbidden(
+            Code::FeatureGate,
+            format!("{p}.ipamModes"),
+            &gates::not_enabled("WorkloadIPv6"),
+        ));
+    }
     if let Some(v) = &iface.vmxnet3 {
-        let t = iface.nic_type.as_deref().unwrap_or("VMXNet3");
-        if t != "VMXNet3" {
+        // The mutating webhook defaults `type` to VMXNet3 only under TelcoVMServiceAPI.
+        let default_type = if cx.opts.features.telco_api {
+            "VMXNet3"
+        } else {
+            ""
+        };
+        if iface.nic_type.as_deref().unwrap_or(default_type) != "VMXNet3" {
             cx.push(Diagnostic::forbidden(
                 Code::Vmxnet3,
                 format!("{p}.vmxnet3"),
                 "vmxnet3 configuration is only allowed when type is VMXNet3",
             ));
-        }
-        for (j, f) in v.pnic_features.iter().enumerate() {
-            let ok = matches!(f.as_str(), "LargeReceiveOffload" | "ReceiveSideScaling")
-                || f.parse::<u64>().is_ok_and(|n| n.is_power_of_two());
-            if !ok {
-                cx.push(Diagnostic::invalid(
-                    Code::Vmxnet3,
-                    format!("{p}.vmxnet3.pnicFeatures[{j}]"),
-                    f,
-                    "must be a known enum value (LargeReceiveOffload, ReceiveSideScaling) or a power-of-2 integer (1,2,4,8,16,32,...)",
-                ));
-            }
-        }
-        if v.coalescing_scheme.as_deref() == Some("RateBasedCoalescing") {
-            let params = v.coalescing_params.as_deref().unwrap_or("");
-            if params.parse::<u32>().is_err() {
-                cx.push(Diagnostic::invalid(
-                    Code::Vmxnet3,
-                    format!("{p}.vmxnet3.coalescingParams"),
-                    params,
-                    "must be a valid 32-bit unsigned integer when coalescingScheme is RateBasedCoalescing",
-                ));
-            }
+        } else {
+            check_vmxnet3(cx, p, v);
         }
     }
+    if cx.opts.features.telco_api {
+        check_advanced_properties(cx, p, iface);
+    }
+}
+
+/// `validateVMXNet3Spec`.
+fn check_vmxnet3(cx: &mut Ctx<'_>, p: &str, v: &crate::model::Vmxnet3Spec) {
+    for (j, f) in v.pnic_features.iter().enumerate() {
+        // `isPowerOf2String`: strconv.Atoi, then n > 0 && n&(n-1) == 0.
+        let ok = matches!(f.as_str(), "LargeReceiveOffload" | "ReceiveSideScaling")
+            || f.parse::<i64>().is_ok_and(|n| n > 0 && n & (n - 1) == 0);
+        if !ok {
+            cx.push(Diagnostic::invalid(
+                Code::Vmxnet3,
+                format!("{p}.vmxnet3.pnicFeatures[{j}]"),
+                f,
+                "must be a known enum value (LargeReceiveOffload, ReceiveSideScaling) or a power-of-2 integer (1,2,4,8,16,32,...)",
+            ));
+        }
+    }
+    if v.coalescing_scheme.as_deref() == Some("RateBasedCoalescing")
+        && let Some(params) = v.coalescing_params.as_deref()
+        && params.parse::<u32>().is_err()
+    {
+        cx.push(Diagnostic::invalid(
+            Code::Vmxnet3,
+            format!("{p}.vmxnet3.coalescingParams"),
+            params,
+            "must be a valid 32-bit unsigned integer when coalescingScheme is RateBasedCoalescing",
+        ));
+    }
+}
+
+/// `validateNetworkInterfaceAdvancedProperties`, exactly (case-sensitive, first-class keys
+/// before the device prefix before reserved keys), then GN224 for the spellings the webhook
+/// lets through but ESXi, whose VMX keys ignore case, reads as the same key.
+fn check_advanced_properties(cx: &mut Ctx<'_>, p: &str, iface: &InterfaceSpec) {
     for (j, kv) in iface.advanced_properties.iter().enumerate() {
         let path = format!("{p}.advancedProperties[{j}].key");
-        let lower = kv.key.to_ascii_lowercase();
-        let detail = if lower.starts_with("ethernet") && lower.contains('.') {
-            Some("use the bare key name without the network device prefix")
-        } else if VMXNET3_ADV_KEYS.contains(&lower.as_str()) {
+        let key = kv.key.as_str();
+        let bare = ethernet_key(key).unwrap_or(key);
+        let detail = if VMXNET3_ADV_KEYS.contains(&bare) {
             Some(
                 "use the corresponding first-class field in spec.network.interfaces[].vmxnet3 instead",
             )
-        } else if RESERVED_ADV_KEYS.contains(&lower.as_str())
-            || lower.starts_with("dvs.")
-            || lower.starts_with("opaquenetwork.")
-            || lower.starts_with("rt")
-        {
+        } else if ethernet_key(key).is_some() {
+            Some("use the bare key name without the network device prefix")
+        } else if RESERVED_ADV_KEYS.contains(&key) {
             Some("this key is reserved for the system")
         } else {
             None
@@ -603,22 +712,41 @@ fn check_v1alpha6_interface(cx: &mut Ctx<'_>, p: &str, iface: &InterfaceSpec) {
             cx.push(Diagnostic::forbidden(
                 Code::Vmxnet3,
                 path,
-                &format!("{}: {detail}", kv.key),
+                &format!("{key}: {detail}"),
             ));
+            continue;
+        }
+        let lower = key.to_ascii_lowercase();
+        let lower_bare = ethernet_key(&lower).unwrap_or(&lower);
+        let clash = if VMXNET3_ADV_KEYS
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(lower_bare))
+        {
+            Some("the first-class field in spec.network.interfaces[].vmxnet3")
+        } else if ethernet_key(&lower).is_some() {
+            Some("a key of another network device (ethernetN.)")
+        } else if RESERVED_ADV_KEYS.contains(&lower.as_str()) {
+            Some("a key reserved for the system")
+        } else {
+            None
+        };
+        if let Some(what) = clash {
+            cx.push(
+                Diagnostic::invalid(
+                    Code::VmxKeyCase,
+                    path,
+                    key,
+                    &format!("VMX keys ignore case, so ESXi reads this as {what}"),
+                )
+                .with_help("vm-operator compares these keys case-sensitively and lets this spelling through; the VM would get a conflicting VMX entry"),
+            );
         }
     }
 }
 
 fn check_vlans(cx: &mut Ctx<'_>, provider: Provider) {
     let Some(net) = cx.vm.network() else { return };
-    if provider != Provider::CloudInit {
-        cx.push(Diagnostic::forbidden(
-            Code::Vlan,
-            "spec.network.vlans",
-            "vlans is available only with the following bootstrap providers: CloudInit",
-        ));
-    }
-    let mut seen: BTreeMap<(String, i64), String> = BTreeMap::new();
+    // The CRD's schema rules run in the apiserver before the webhook, whatever the gates.
     let mut names: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, v) in net.vlans.iter().enumerate() {
         let p = format!("spec.network.vlans[{i}]");
@@ -655,30 +783,7 @@ fn check_vlans(cx: &mut Ctx<'_>, provider: Provider) {
                 cx.push(Diagnostic::new(
                     Code::Vlan,
                     p.clone(),
-                    format!(
-                        "Duplicate value: {{\"name\":{}}}",
-                        crate::diagnostic::go_quote(&v.name)
-                    ),
-                ));
-            }
-            if net.interfaces.iter().any(|f| f.name == v.name) {
-                cx.push(Diagnostic::invalid(
-                    Code::Vlan,
-                    format!("{p}.name"),
-                    &v.name,
-                    "vlan name must not conflict with an interface name",
-                ));
-            }
-            if net
-                .interfaces
-                .iter()
-                .any(|f| f.guest_device_name.as_deref() == Some(v.name.as_str()))
-            {
-                cx.push(Diagnostic::invalid(
-                    Code::Vlan,
-                    format!("{p}.name"),
-                    &v.name,
-                    "vlan name must not conflict with an interface guestDeviceName",
+                    format!("Duplicate value: {{\"name\":{}}}", go_quote(&v.name)),
                 ));
             }
         }
@@ -698,20 +803,48 @@ fn check_vlans(cx: &mut Ctx<'_>, provider: Provider) {
                     if id < 0 { 0 } else { 4094 }
                 ),
             )),
-            Some(id) => {
-                if let Some(prev) = seen.insert((v.link.clone(), id), v.name.clone()) {
-                    cx.push(Diagnostic::invalid_int(
-                        Code::Vlan,
-                        format!("{p}.id"),
-                        id,
-                        &format!(
-                            "VLAN ID {id} is already used by VLAN {} on the same parent link {}",
-                            crate::diagnostic::go_quote(&prev),
-                            crate::diagnostic::go_quote(&v.link)
-                        ),
-                    ));
-                }
-            }
+            Some(_) => {}
+        }
+    }
+    // `validateNetworkVLANs`: the gate, then the bootstrap, then the references.
+    if !cx.opts.features.vlan_subinterface {
+        cx.push(Diagnostic::forbidden(
+            Code::FeatureGate,
+            "spec.network.vlans",
+            &gates::not_enabled("VLAN Sub Interface"),
+        ));
+        return;
+    }
+    if provider != Provider::CloudInit {
+        cx.push(Diagnostic::forbidden(
+            Code::Vlan,
+            "spec.network.vlans",
+            "vlans is available only with the following bootstrap providers: CloudInit",
+        ));
+        return;
+    }
+    let mut seen: BTreeMap<(&str, i64), &str> = BTreeMap::new();
+    for (i, v) in net.vlans.iter().enumerate() {
+        let p = format!("spec.network.vlans[{i}]");
+        if net.interfaces.iter().any(|f| f.name == v.name) {
+            cx.push(Diagnostic::invalid(
+                Code::Vlan,
+                format!("{p}.name"),
+                &v.name,
+                "vlan name must not conflict with an interface name",
+            ));
+        }
+        if net.interfaces.iter().any(|f| {
+            f.guest_device_name
+                .as_deref()
+                .is_some_and(|g| !g.is_empty() && g == v.name)
+        }) {
+            cx.push(Diagnostic::invalid(
+                Code::Vlan,
+                format!("{p}.name"),
+                &v.name,
+                "vlan name must not conflict with an interface guestDeviceName",
+            ));
         }
         if v.link.is_empty() {
             cx.push(Diagnostic::required(
@@ -719,19 +852,39 @@ fn check_vlans(cx: &mut Ctx<'_>, provider: Provider) {
                 format!("{p}.link"),
                 "link must reference an interface name",
             ));
-        } else if !net.interfaces.iter().any(|f| f.name == v.link) {
+            continue;
+        }
+        if !net.interfaces.iter().any(|f| f.name == v.link) {
             cx.push(Diagnostic::invalid(
                 Code::Vlan,
                 format!("{p}.link"),
                 &v.link,
                 "link must reference an existing interface name",
             ));
+            continue;
+        }
+        let id = v.id.unwrap_or(0);
+        match seen.get(&(v.link.as_str(), id)) {
+            Some(prev) => cx.push(Diagnostic::invalid_int(
+                Code::Vlan,
+                format!("{p}.id"),
+                id,
+                &format!(
+                    "VLAN ID {id} is already used by VLAN {} on the same parent link {}",
+                    go_quote(prev),
+                    go_quote(&v.link)
+                ),
+            )),
+            None => {
+                seen.insert((v.link.as_str(), id), v.name.as_str());
+            }
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::validate::NetworkProvider;
     use crate::validate::test_util::{HEAD, ci, run};
 
     #[test]
@@ -775,6 +928,66 @@ mod tests {
                 "GN113 spec.network.interfaces[0].routes[2]: Invalid value: \"\": cannot mix IP address families",
             ]
         );
+    }
+
+    #[test]
+    fn go_parse_ip_semantics() {
+        // An IPv4-mapped gateway4 is IPv4 to Go's net.ParseIP (To4() != nil).
+        let r = run(&ci(
+            "    - name: eth0\n      addresses: [192.168.1.10/24]\n      gateway4: \"::ffff:192.168.1.1\"\n",
+        ));
+        assert!(r.is_empty(), "{r:?}");
+        // `to` parsed and `via` did not: the webhook reports the family too.
+        let r = run(&ci(
+            "    - name: eth0\n      dhcp4: true\n      routes: [{to: 10.0.0.0/8, via: junk}]\n",
+        ));
+        assert_eq!(
+            r,
+            vec![
+                "GN112 spec.network.interfaces[0].routes[0].via: Invalid value: \"junk\": must be an IPv4 or IPv6 address",
+                "GN113 spec.network.interfaces[0].routes[0]: Invalid value: \"\": cannot mix IP address families",
+            ]
+        );
+    }
+
+    #[test]
+    fn macaddr_follows_the_interfaces_own_network_group() {
+        let vpc = "crd.nsx.vmware.com/v1alpha1";
+        for (api, provider, want) in [
+            (Some(vpc), None, None),
+            (
+                Some("netoperator.vmware.com/v1alpha1"),
+                Some(NetworkProvider::Vpc),
+                Some("GN144 error"),
+            ),
+            (Some("v1"), Some(NetworkProvider::Vpc), Some("GN144 error")),
+            (None, Some(NetworkProvider::Vpc), None),
+            (None, None, Some("GN142 warning")),
+            (None, Some(NetworkProvider::Vds), Some("GN142 error")),
+        ] {
+            let net = api
+                .map(|a| format!(", network: {{apiVersion: {a}, name: n1}}"))
+                .unwrap_or_default();
+            let y = ci(&format!(
+                "    - {{name: eth0, dhcp4: true, macAddr: \"00:50:56:00:00:01\"{net}}}\n"
+            ));
+            let vm = crate::validate::test_util::vm(&y);
+            let opts = crate::validate::ValidateOptions {
+                provider,
+                ..Default::default()
+            };
+            let got: Vec<String> =
+                crate::validate::validate(&vm, crate::model::ApiVersion::V1alpha6, &[], &opts)
+                    .iter()
+                    .filter(|d| d.path.ends_with(".macAddr"))
+                    .map(|d| format!("{} {}", d.code, d.severity))
+                    .collect();
+            assert_eq!(
+                got,
+                want.into_iter().map(String::from).collect::<Vec<_>>(),
+                "{api:?} {provider:?}"
+            );
+        }
     }
 
     #[test]
@@ -833,9 +1046,9 @@ mod tests {
         assert_eq!(
             r,
             vec![
+                "GN140 spec.network.vlans[2].id: Invalid value: 5000: spec.network.vlans[2].id in body should be less than or equal to 4094",
                 "GN140 spec.network.vlans[1].id: Invalid value: 100: VLAN ID 100 is already used by VLAN \"vlan100\" on the same parent link \"eth0\"",
                 "GN140 spec.network.vlans[2].name: Invalid value: \"eth0\": vlan name must not conflict with an interface name",
-                "GN140 spec.network.vlans[2].id: Invalid value: 5000: spec.network.vlans[2].id in body should be less than or equal to 4094",
                 "GN140 spec.network.vlans[2].link: Invalid value: \"eth9\": link must reference an existing interface name",
             ]
         );

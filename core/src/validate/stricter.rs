@@ -3,7 +3,7 @@
 //! Each one is a failure we have seen reach a VM's first boot.
 
 use super::{Ctx, iface_path};
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ip::{Cidr, parse_cidr, parse_ip, parse_mac, unusable_reason};
 use crate::model::InterfaceSpec;
 use std::collections::BTreeMap;
@@ -86,27 +86,36 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
             .guest_device_name
             .clone()
             .unwrap_or_else(|| iface.name.clone());
-        if !dev.is_empty() {
-            if let Some(prev) = seen_dev.insert(dev.clone(), p.clone()) {
-                if iface.guest_device_name.is_some() {
-                    cx.push(Diagnostic::invalid(
-                        Code::Duplicate,
-                        format!("{p}.guestDeviceName"),
-                        &dev,
-                        &format!("guest device name is already used by {prev}"),
-                    ));
-                }
-            } else if dev.len() > 15 {
-                cx.push(
-                    Diagnostic::invalid(
-                        Code::Duplicate,
-                        format!("{p}.guestDeviceName"),
-                        &dev,
-                        "a Linux interface name is at most 15 bytes (IFNAMSIZ)",
-                    )
-                    .with_severity(Severity::Error),
-                );
-            }
+        if !dev.is_empty()
+            && let Some(prev) = seen_dev.insert(dev.clone(), p.clone())
+            && iface.guest_device_name.is_some()
+        {
+            cx.push(Diagnostic::invalid(
+                Code::Duplicate,
+                format!("{p}.guestDeviceName"),
+                &dev,
+                &format!("guest device name is already used by {prev}"),
+            ));
+        }
+        // Only cloud-init renames the device (netplan `set-name`); the kernel refuses names
+        // of IFNAMSIZ (16) bytes or more, and the guest comes up with the old name.
+        if cx.vm.provider() == crate::model::Provider::CloudInit && dev.len() > 15 {
+            let (field, how) = match &iface.guest_device_name {
+                Some(_) => ("guestDeviceName", "guestDeviceName"),
+                None => ("name", "without guestDeviceName, the interface name"),
+            };
+            cx.push(
+                Diagnostic::invalid(
+                    Code::InterfaceNameLength,
+                    format!("{p}.{field}"),
+                    &dev,
+                    &format!(
+                        "{how} becomes the guest's device name, and a Linux interface name is at most 15 bytes (IFNAMSIZ); this one is {}",
+                        dev.len()
+                    ),
+                )
+                .with_help("set a guestDeviceName of at most 15 bytes"),
+            );
         }
         for (fam, gw, path) in [
             (4u8, iface.gateway4.as_deref(), "gateway4"),
@@ -145,7 +154,8 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
                     .with_help("the guest cannot reach a gateway outside its subnets; fix the gateway or the prefix length"));
             }
         }
-        if let Some(mtu) = iface.mtu {
+        // 0 is vm-operator's "the OS default" (no mtu key is written).
+        if let Some(mtu) = iface.mtu.filter(|m| *m != 0) {
             let v6 = nets.iter().any(|(_, c)| !c.is_ipv4()) || iface.dhcp6 == Some(true);
             let min = if v6 { MIN_MTU_V6 } else { MIN_MTU_V4 };
             if !(min..=MAX_MTU).contains(&mtu) {
@@ -290,15 +300,12 @@ fn check_search_domain(cx: &mut Ctx<'_>, path: &str, d: &str) {
 fn check_mac(cx: &mut Ctx<'_>, path: &str, m: [u8; 6]) {
     let s = crate::ip::format_mac(&m);
     if m[0] & 1 == 1 {
-        cx.push(
-            Diagnostic::invalid(
-                Code::MacRange,
-                path,
-                &s,
-                "a multicast MAC cannot be a NIC address",
-            )
-            .with_severity(Severity::Error),
-        );
+        cx.push(Diagnostic::invalid(
+            Code::MulticastMac,
+            path,
+            &s,
+            "a multicast MAC cannot be a NIC address",
+        ));
         return;
     }
     let msg = match (m[0], m[1], m[2], m[3]) {
@@ -402,18 +409,15 @@ fn check_catalog(cx: &mut Ctx<'_>, p: &str, iface: &InterfaceSpec, nets: &[(usiz
                 ));
             }
             Some(s) if s.prefix != c.prefix => {
-                cx.push(
-                    Diagnostic::invalid(
-                        Code::OutsideNetwork,
-                        format!("{p}.addresses[{j}]"),
-                        &c.to_string(),
-                        &format!(
-                            "prefix length /{} differs from the network's subnet {s}",
-                            c.prefix
-                        ),
-                    )
-                    .with_severity(Severity::Warning),
-                );
+                cx.push(Diagnostic::invalid(
+                    Code::SubnetPrefixMismatch,
+                    format!("{p}.addresses[{j}]"),
+                    &c.to_string(),
+                    &format!(
+                        "prefix length /{} differs from the network's subnet {s}",
+                        c.prefix
+                    ),
+                ));
             }
             Some(_) => {
                 let reserved = cat

@@ -90,8 +90,8 @@ pub struct LinuxPrep {
     pub compatible_customization_method: Option<String>,
     pub reset_password: Option<bool>,
     pub password: Option<Password>,
-    /// Number of `extraConfig` entries read (never written).
-    pub extra_config: usize,
+    /// `extraConfig` OptionValues (key, string value), in order.
+    pub extra_config: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -136,7 +136,7 @@ pub struct Sysprep {
     pub license_file_print_data: Option<LicenseFilePrintData>,
     pub script_text: Option<String>,
     pub reset_password: Option<bool>,
-    pub extra_config: usize,
+    pub extra_config: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -254,6 +254,17 @@ fn write_password(w: &mut XmlWriter, el: &'static str, p: &Option<Password>) {
     }
 }
 
+/// `extraConfig` is `OptionValue[]`: each element carries its own `xsi:type`, and the
+/// `anyType` value says it is a string.
+fn write_extra_config(w: &mut XmlWriter, entries: &[(String, String)]) {
+    for (k, v) in entries {
+        w.open("extraConfig", &[("xsi:type", "OptionValue")]);
+        w.leaf("key", k);
+        w.leaf_with("value", &[("xsi:type", "xsd:string")], v);
+        w.close();
+    }
+}
+
 fn write_spec_body(w: &mut XmlWriter, s: &CustomizationSpec) {
     match &s.options {
         Some(Options::Linux) => w.empty("options", &[("xsi:type", "CustomizationLinuxOptions")]),
@@ -288,6 +299,7 @@ fn write_spec_body(w: &mut XmlWriter, s: &CustomizationSpec) {
                 w.leaf("resetPassword", bool_str(b));
             }
             write_password(w, "password", &l.password);
+            write_extra_config(w, &l.extra_config);
         }
         Identity::Sysprep(sp) => {
             let g = &sp.gui_unattended;
@@ -329,6 +341,7 @@ fn write_spec_body(w: &mut XmlWriter, s: &CustomizationSpec) {
             if let Some(b) = sp.reset_password {
                 w.leaf("resetPassword", bool_str(b));
             }
+            write_extra_config(w, &sp.extra_config);
         }
         Identity::SysprepText(v) => w.leaf("value", v),
         Identity::CloudinitPrep { metadata, userdata } => {
@@ -879,15 +892,25 @@ impl Dec<'_> {
         }
     }
 
-    fn extra_config(&mut self, f: &BTreeMap<&'static str, Vec<&Element>>, path: &str) -> usize {
+    fn extra_config(
+        &mut self,
+        f: &BTreeMap<&'static str, Vec<&Element>>,
+        path: &str,
+    ) -> Vec<(String, String)> {
         let v: Vec<&Element> = f.get("extraConfig").cloned().unwrap_or_default();
-        for (i, e) in v.iter().enumerate() {
-            self.seen(&format!("{path}.extraConfig[{i}]"), e);
-        }
         if let Some(e) = v.first() {
             self.seen(&format!("{path}.extraConfig"), e);
         }
-        v.len()
+        let mut out = Vec::with_capacity(v.len());
+        for (i, e) in v.iter().enumerate() {
+            let p = format!("{path}.extraConfig[{i}]");
+            self.seen(&p, e);
+            let fields = self.fields(e, &p, "OptionValue", &["key", "value"]);
+            let key = self.req_string(&fields, "key", &p, e);
+            let value = self.string(&fields, "value", &p).unwrap_or_default();
+            out.push((key, value));
+        }
+        out
     }
 
     fn sysprep(&mut self, el: &Element, path: &str) -> Sysprep {
@@ -1377,6 +1400,7 @@ const FIELD_NAMES: &[&str] = &[
     "netBIOS",
     "primary",
     "ipAddress",
+    "key",
 ];
 
 /// Finds the `CustomizationSpec` element: the root itself, or inside a SOAP envelope the
