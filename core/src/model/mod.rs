@@ -388,15 +388,15 @@ pub struct CloudConfigUser {
     pub expiredate: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gecos: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub groups: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
     /// A Secret reference: resolved by the submitter, never printed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hashed_passwd: Option<SecretKeySelector>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub homedir: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inactive: Option<String>,
+    pub inactive: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock_passwd: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
