@@ -123,6 +123,8 @@ codes! {
     GoscLimit = "GN311", Error, "a value exceeds what a vim25 CustomizationSpec can carry";
     CustCfgPrimary = "GN320", Warning, "cust.cfg gives the default route to the PRIMARY NIC only";
     CustCfgNeedsMac = "GN321", Error, "cust.cfg needs every NIC's MAC address";
+    ConversionDropped = "GN330", Warning, "vm-operator's conversion between API versions drops this field";
+    ConversionRewritten = "GN331", Info, "vm-operator's conversion between API versions rewrites this field into another form";
     TargetUnused = "GN401", Info, "the VM's bootstrap provider does not read this artifact";
 }
 
