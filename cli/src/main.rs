@@ -583,6 +583,7 @@ fn explain_cmd(a: ExplainArgs) -> Result<u8, String> {
     let mut json = Vec::new();
     for (file, u) in batch.units() {
         if let Some(r) = &u.resolved {
+            let r = &explain::in_source(r, &u.paths);
             match a.format {
                 ExplainFormat::Text => {
                     out.push_str(&format!("# {file} (document {})\n", u.index + 1));
