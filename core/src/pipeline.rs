@@ -105,6 +105,13 @@ fn typed(d: yaml::Document) -> Doc {
     }
 }
 
+impl Doc {
+    /// Gives a diagnostic on a model path its position in this document.
+    pub fn locate(&self, d: &mut Diagnostic) {
+        locate(&self.root, &self.paths, d);
+    }
+}
+
 /// Places a diagnostic on a model path where the user wrote the value.
 fn locate(root: &Node, paths: &PathMap, d: &mut Diagnostic) {
     if !d.has_span() {

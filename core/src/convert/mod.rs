@@ -19,11 +19,13 @@
 pub mod history;
 pub mod paths;
 mod restore;
+pub mod rewrite;
 mod v1alpha1;
 mod v1alpha2;
 mod v1alpha3;
 
 pub use paths::{Origin, PathMap};
+pub use rewrite::{Rewritten, rewrite};
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{self, ApiVersion, ObjectMeta, VirtualMachine};

@@ -3,6 +3,7 @@
 //! conversion's loss report.
 
 use super::*;
+
 use crate::diagnostic::Severity;
 use crate::model::ApiVersion::*;
 use crate::pipeline::{CompileOptions, Input, compile_str, load};
@@ -672,4 +673,84 @@ fn up_value_is_strict() {
     )
     .unwrap_err();
     assert!(e.contains("guestID"), "{e}");
+}
+
+#[test]
+fn rewrite_keeps_the_document_order_and_passes_catalogs_through() {
+    let text = format!(
+        "apiVersion: guestnet.dev/v1alpha1\nkind: Network\nmetadata: {{name: vm-network}}\nspec: {{dhcp4: true}}\n---\n{V2}"
+    );
+    let r = rewrite(&text, V1alpha6, &Limits::default());
+    assert!(!r.has_errors(), "{:?}", r.diagnostics);
+    assert_eq!(r.documents.len(), 2);
+    assert_eq!(r.documents[0]["kind"], "Network");
+    let vm = &r.documents[1];
+    assert_eq!(vm["apiVersion"], "vmoperator.vmware.com/v1alpha6");
+    // The source's key order: className, imageName, network, bootstrap.
+    let keys: Vec<&str> = vm["spec"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, vec!["className", "imageName", "network", "bootstrap"]);
+    // joinDomain's value moved to the network (appended after the keys the source has).
+    let net: Vec<&str> = vm["spec"]["network"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(net, vec!["hostName", "interfaces", "domainName"]);
+    assert!(
+        vm["spec"]["network"]["interfaces"][0]
+            .get("dhcp4")
+            .is_none()
+    );
+    let yaml = r.to_yaml();
+    assert!(
+        yaml.contains("---\napiVersion: vmoperator.vmware.com/v1alpha6\n"),
+        "{yaml}"
+    );
+    // The conversion notes are located in the source.
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.path == "spec.bootstrap.sysprep.sysprep.identification.joinDomain")
+        .unwrap();
+    assert_eq!(d.line, Some(31));
+}
+
+#[test]
+fn rewrite_writes_nothing_when_a_document_has_an_input_error() {
+    let text = format!(
+        "{V2}---\n{}",
+        V2.replace("hostName: web-01", "hostNme: web-01")
+    );
+    let r = rewrite(&text, V1alpha6, &Limits::default());
+    assert!(r.has_errors());
+    assert!(r.documents.is_empty());
+    assert_eq!(
+        r.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| (d.code.as_str(), d.path.as_str(), d.line))
+            .collect::<Vec<_>>(),
+        vec![("GN003", "spec.network.hostNme", Some(40))]
+    );
+    let r = rewrite("a: [", V1alpha6, &Limits::default());
+    assert_eq!(r.diagnostics[0].code, Code::YamlSyntax);
+}
+
+#[test]
+fn rewrite_converts_v1alpha5_dhcp_false_like_vm_operator() {
+    let v5 = "apiVersion: vmoperator.vmware.com/v1alpha5\nkind: VirtualMachine\nmetadata: {name: a}\nspec:\n  network:\n    interfaces:\n    - {name: eth0, dhcp4: false, dhcp6: true}\n";
+    let r = rewrite(v5, V1alpha6, &Limits::default());
+    let f = &r.documents[0]["spec"]["network"]["interfaces"][0];
+    assert_eq!(f, &serde_json::json!({"name": "eth0", "dhcp6": true}));
+    assert_eq!(
+        codes(&r.diagnostics),
+        vec![("GN331", "spec.network.interfaces[0].dhcp4")]
+    );
+    assert_eq!(r.diagnostics[0].line, Some(7));
 }
