@@ -56,10 +56,13 @@ fn typed(d: yaml::Document) -> Doc {
     let mut paths = PathMap::default();
     let mut findings = Vec::new();
     let input = match version {
-        Some(v) if v.is_direct() => de::from_node::<VirtualMachine>(&d.root, &sink)
-            .map_err(|e| sink.diagnostics.borrow_mut().push(e))
-            .ok()
-            .map(|vm| Input::VirtualMachine(Box::new(vm), v)),
+        Some(v) if v.is_direct() => {
+            let vm = de::from_node::<VirtualMachine>(&d.root, &sink);
+            convert::fields_of_other_versions(&d.root, v, &sink);
+            vm.map_err(|e| sink.diagnostics.borrow_mut().push(e))
+                .ok()
+                .map(|vm| Input::VirtualMachine(Box::new(vm), v))
+        }
         // Older versions have their own types: read them, then convert up as vm-operator does.
         Some(v) if kind == "VirtualMachine" => convert::load(&d.root, v, &sink)
             .map_err(|e| sink.diagnostics.borrow_mut().push(e))

@@ -6,6 +6,8 @@
 //! conformance test recomputes it from the CRD.
 
 use crate::model::ApiVersion::{self, *};
+use crate::source::Node;
+use crate::source::node::NodeKind;
 use serde_json::Value;
 
 /// A field that some served versions lack.
@@ -159,6 +161,9 @@ impl Field {
     /// `v1alpha3 and later`, `v1alpha1`, `v1alpha3 and v1alpha4`.
     fn versions_text(&self) -> String {
         let last = match self.until {
+            None if self.since == ApiVersion::HUB => {
+                return format!("vmoperator.vmware.com/{}", self.since);
+            }
             None => return format!("vmoperator.vmware.com/{} and later", self.since),
             Some(u) => ApiVersion::ALL
                 .into_iter()
@@ -223,6 +228,46 @@ pub fn hint(version: ApiVersion, parent: &str, key: &str) -> Option<String> {
         "this field exists only in {}; {what}",
         f.versions_text()
     ))
+}
+
+/// Where a document has a field of the table (concrete paths, with the key's node).
+pub fn find<'a>(root: &'a Node, pattern: &str) -> Vec<(String, &'a Node)> {
+    let mut out = Vec::new();
+    let segs: Vec<&str> = pattern.split('.').collect();
+    find_at(root, &segs, String::new(), &mut out);
+    out
+}
+
+fn find_at<'a>(node: &'a Node, segs: &[&str], at: String, out: &mut Vec<(String, &'a Node)>) {
+    let Some((first, rest)) = segs.split_first() else {
+        return;
+    };
+    let (key, each) = match first.strip_suffix("[]") {
+        Some(k) => (k, true),
+        None => (*first, false),
+    };
+    let NodeKind::Map(entries) = &node.kind else {
+        return;
+    };
+    let Some((k, child)) = entries.iter().find(|(k, _)| k.as_str() == Some(key)) else {
+        return;
+    };
+    let here = if at.is_empty() {
+        key.to_string()
+    } else {
+        format!("{at}.{key}")
+    };
+    if rest.is_empty() && !each {
+        out.push((here, k));
+    } else if each {
+        if let NodeKind::Seq(items) = &child.kind {
+            for (i, item) in items.iter().enumerate() {
+                find_at(item, rest, format!("{here}[{i}]"), out);
+            }
+        }
+    } else {
+        find_at(child, rest, here, out);
+    }
 }
 
 /// Removes from a `VirtualMachine` JSON object every field `to` lacks. Returns the removed
@@ -309,9 +354,7 @@ mod tests {
         );
         assert_eq!(
             hint(V1alpha2, "spec.network.interfaces[3]", "type").as_deref(),
-            Some(
-                "this field exists only in vmoperator.vmware.com/v1alpha6 and later; change apiVersion"
-            )
+            Some("this field exists only in vmoperator.vmware.com/v1alpha6; change apiVersion")
         );
         // A field the version has, or one no version has, gets no version hint.
         assert_eq!(hint(V1alpha3, "spec.network", "domainName"), None);

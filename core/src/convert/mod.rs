@@ -93,6 +93,7 @@ pub fn load(root: &Node, version: ApiVersion, sink: &Sink) -> Result<Converted, 
         ),
         ApiVersion::V1alpha5 | ApiVersion::V1alpha6 => de::from_node::<VirtualMachine>(root, sink)?,
     };
+    fields_of_other_versions(root, version, sink);
     if version != ApiVersion::HUB {
         restore::apply(&mut vm, version, root, &mut up);
     }
@@ -101,6 +102,43 @@ pub fn load(root: &Node, version: ApiVersion, sink: &Sink) -> Result<Converted, 
         paths: up.paths,
         findings: up.findings,
     })
+}
+
+/// Fields of other versions that a version's types do not reject by themselves: inside parts
+/// kept opaque (`spec.advanced.extraConfig` in a v1alpha2 document, `volumes[].vSphereVolume`
+/// in v1alpha6) and v1alpha6's fields in a v1alpha5 document (one model reads both). Unknown
+/// like any other, unless the typed loader has already said so for the field or an ancestor.
+pub fn fields_of_other_versions(root: &Node, version: ApiVersion, sink: &Sink) {
+    let reported: Vec<String> = sink
+        .diagnostics
+        .borrow()
+        .iter()
+        .filter(|d| d.code == Code::UnknownField)
+        .map(|d| d.path.clone())
+        .collect();
+    for f in history::FIELDS.iter().filter(|f| !f.exists_in(version)) {
+        for (path, key) in history::find(root, f.path) {
+            let covered = reported.iter().any(|r| {
+                path.strip_prefix(r.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+            });
+            if covered {
+                continue;
+            }
+            let (parent, field) = path.rsplit_once('.').unwrap_or(("", path.as_str()));
+            let mut d = Diagnostic::new(
+                Code::UnknownField,
+                &path,
+                format!("unknown field `{field}`"),
+            )
+            .with_span(key.span);
+            if let Some(h) = history::hint(version, parent, field) {
+                d = d.with_help(h);
+            }
+            sink.poisoned.borrow_mut().push(path.clone());
+            sink.diagnostics.borrow_mut().push(d);
+        }
+    }
 }
 
 /// Converts a served version's JSON to the model, strictly (no tolerance: an unknown field

@@ -1,7 +1,10 @@
-//! API version rules: fields that exist only in v1alpha6 are unknown in a v1alpha5 document
-//! (the apiserver would prune or reject them, and the guest would silently not get them).
+//! API version rules: the model reads v1alpha5 and v1alpha6 as one superset, so a field
+//! that exists only in v1alpha6 is unknown in a v1alpha5 document (the apiserver would prune
+//! or reject it, and the guest would silently not get it). Which fields those are comes from
+//! the one version table, [`crate::convert::history`].
 
-use super::{Ctx, iface_path};
+use super::Ctx;
+use crate::convert::history;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::ApiVersion;
 
@@ -9,40 +12,20 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
     if cx.version != ApiVersion::V1alpha5 {
         return;
     }
-    let mut found: Vec<String> = Vec::new();
-    if let Some(net) = cx.vm.network() {
-        if !net.vlans.is_empty() {
-            found.push("spec.network.vlans".into());
-        }
-        for (i, f) in net.interfaces.iter().enumerate() {
-            let p = iface_path(i);
-            if f.nic_type.is_some() {
-                found.push(format!("{p}.type"));
-            }
-            if f.vnuma_node_id.is_some() {
-                found.push(format!("{p}.vnumaNodeID"));
-            }
-            if f.vmxnet3.is_some() {
-                found.push(format!("{p}.vmxnet3"));
-            }
-            if !f.advanced_properties.is_empty() {
-                found.push(format!("{p}.advancedProperties"));
-            }
-            if !f.ipam_modes.is_empty() {
-                found.push(format!("{p}.ipamModes"));
-            }
-        }
-    }
-    if cx.vm.bootstrap().is_some_and(|b| b.disabled.is_some()) {
-        found.push("spec.bootstrap.disabled".into());
-    }
-    for path in found {
-        let field = path.rsplit('.').next().unwrap_or("").to_string();
+    let Ok(mut doc) = serde_json::to_value(cx.vm) else {
+        return;
+    };
+    for (path, _) in history::prune(&mut doc, ApiVersion::V1alpha5) {
+        let (parent, field) = path.rsplit_once('.').unwrap_or(("", path.as_str()));
+        let help = history::hint(ApiVersion::V1alpha5, parent, field)
+            .unwrap_or_else(|| "this field does not exist in v1alpha5".into());
         cx.push(
-            Diagnostic::new(Code::UnknownField, path, format!("unknown field `{field}`"))
-                .with_help(
-                    "this field exists only in vmoperator.vmware.com/v1alpha6; change apiVersion",
-                ),
+            Diagnostic::new(
+                Code::UnknownField,
+                &path,
+                format!("unknown field `{field}`"),
+            )
+            .with_help(help),
         );
     }
 }
