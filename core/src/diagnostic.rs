@@ -125,6 +125,7 @@ codes! {
     CustCfgNeedsMac = "GN321", Error, "cust.cfg needs every NIC's MAC address";
     ConversionDropped = "GN330", Warning, "vm-operator's conversion between API versions drops this field";
     ConversionRewritten = "GN331", Info, "vm-operator's conversion between API versions rewrites this field into another form";
+    ConversionRestored = "GN332", Info, "vm-operator restores fields from the VM's vmoperator.vmware.com/conversion annotation";
     TargetUnused = "GN401", Info, "the VM's bootstrap provider does not read this artifact";
 }
 

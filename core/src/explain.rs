@@ -14,9 +14,8 @@ pub fn in_source(r: &Resolved, paths: &PathMap) -> Resolved {
     }
     let fix = |s: &mut Source| {
         if let Source::Interface(p) | Source::Global(p) | Source::Metadata(p) | Source::Spec(p) = s
-            && let Some(src) = paths.source_path(p)
         {
-            *p = src.into_owned();
+            *p = paths.source_name(p).into_owned();
         }
     };
     fn each<T>(v: &mut Sourced<T>, fix: &impl Fn(&mut Source)) {

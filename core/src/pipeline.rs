@@ -56,15 +56,10 @@ fn typed(d: yaml::Document) -> Doc {
     let mut paths = PathMap::default();
     let mut findings = Vec::new();
     let input = match version {
-        Some(v) if v.is_direct() => {
-            let vm = de::from_node::<VirtualMachine>(&d.root, &sink);
-            convert::fields_of_other_versions(&d.root, v, &sink);
-            vm.map_err(|e| sink.diagnostics.borrow_mut().push(e))
-                .ok()
-                .map(|vm| Input::VirtualMachine(Box::new(vm), v))
-        }
-        // Older versions have their own types: read them, then convert up as vm-operator does.
-        Some(v) if kind == "VirtualMachine" => convert::load(&d.root, v, &sink)
+        // Every version goes through the conversion step (for v1alpha5 and v1alpha6 it only
+        // restores from vm-operator's conversion annotation); v1alpha5/v1alpha6 documents of
+        // another kind are read as VirtualMachines, and the kind rule reports them.
+        Some(v) if kind == "VirtualMachine" || v.is_direct() => convert::load(&d.root, v, &sink)
             .map_err(|e| sink.diagnostics.borrow_mut().push(e))
             .ok()
             .map(|c| {
@@ -120,7 +115,7 @@ fn locate(root: &Node, paths: &PathMap, d: &mut Diagnostic) {
     if !d.has_span() {
         let span = match paths.origin(&d.path) {
             Origin::Path(p) => root.locate(&p, d.code == Code::UnknownField),
-            Origin::Span(s) => s,
+            Origin::Span(s, _) => s,
         };
         d.set_span(span);
     }

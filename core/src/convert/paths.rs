@@ -16,8 +16,8 @@ use std::borrow::Cow;
 pub enum Origin<'a> {
     /// A path in the original document (located in its tree).
     Path(Cow<'a, str>),
-    /// A fixed position, e.g. the conversion annotation's value.
-    Span(Span),
+    /// A fixed position, e.g. the conversion annotation's value, and what is there.
+    Span(Span, &'a str),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +27,7 @@ enum To {
     /// The value was built from this source field: every model path at or below it
     /// maps to the source field itself.
     Field(String),
-    Span(Span),
+    Span(Span, String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,9 +60,10 @@ impl PathMap {
         self.push(hub.into(), To::Field(field.into()));
     }
 
-    /// The model value at `hub` (and below) comes from a fixed place, e.g. an annotation.
-    pub fn from_span(&mut self, hub: impl Into<String>, span: Span) {
-        self.push(hub.into(), To::Span(span));
+    /// The model value at `hub` (and below) comes from a fixed place, e.g. an annotation,
+    /// which `what` names (a path in Kubernetes notation).
+    pub fn from_span(&mut self, hub: impl Into<String>, span: Span, what: impl Into<String>) {
+        self.push(hub.into(), To::Span(span, what.into()));
     }
 
     fn push(&mut self, hub: String, to: To) {
@@ -75,7 +76,7 @@ impl PathMap {
     }
 
     /// Where the model path `hub` was written.
-    pub fn origin<'p>(&self, hub: &'p str) -> Origin<'p> {
+    pub fn origin<'p>(&'p self, hub: &'p str) -> Origin<'p> {
         let best = self
             .rules
             .iter()
@@ -85,15 +86,23 @@ impl PathMap {
             None => Origin::Path(Cow::Borrowed(hub)),
             Some((To::Subtree(s), rest)) => Origin::Path(Cow::Owned(format!("{s}{rest}"))),
             Some((To::Field(s), _)) => Origin::Path(Cow::Owned(s.clone())),
-            Some((To::Span(s), _)) => Origin::Span(*s),
+            Some((To::Span(s, what), _)) => Origin::Span(*s, what),
         }
     }
 
     /// The source path for `hub`, when it has one (not a fixed span).
-    pub fn source_path<'p>(&self, hub: &'p str) -> Option<Cow<'p, str>> {
+    pub fn source_path<'p>(&'p self, hub: &'p str) -> Option<Cow<'p, str>> {
         match self.origin(hub) {
             Origin::Path(p) => Some(p),
-            Origin::Span(_) => None,
+            Origin::Span(..) => None,
+        }
+    }
+
+    /// Where `hub` was written, as a path (a fixed span by what it names).
+    pub fn source_name<'p>(&'p self, hub: &'p str) -> Cow<'p, str> {
+        match self.origin(hub) {
+            Origin::Path(p) => p,
+            Origin::Span(_, what) => Cow::Borrowed(what),
         }
     }
 }
@@ -105,7 +114,7 @@ mod tests {
     fn path(m: &PathMap, p: &str) -> String {
         match m.origin(p) {
             Origin::Path(p) => p.into_owned(),
-            Origin::Span(s) => format!("@{}:{}", s.line, s.column),
+            Origin::Span(s, what) => format!("@{}:{} {what}", s.line, s.column),
         }
     }
 
@@ -126,6 +135,7 @@ mod tests {
                 column: 7,
                 ..Span::default()
             },
+            "an annotation",
         );
         assert_eq!(
             path(&m, "spec.network.interfaces[0].network.name"),
@@ -148,7 +158,7 @@ mod tests {
             path(&m, "spec.hardware.cdrom[1].image.name"),
             "spec.cdrom[1].image.name"
         );
-        assert_eq!(path(&m, "spec.network.vlans[0].id"), "@4:7");
+        assert_eq!(path(&m, "spec.network.vlans[0].id"), "@4:7 an annotation");
         assert_eq!(path(&m, "spec.hardwareX"), "spec.hardwareX");
     }
 }

@@ -850,3 +850,150 @@ fn every_version_accepts_exactly_its_fields() {
     }
     assert!(checked > 300, "{checked}");
 }
+
+/// A v1alpha2 VM as `kubectl get -o yaml` returns it from a cluster storing v1alpha6: the
+/// hub object is in the conversion annotation.
+const V2_EXPORTED: &str = r#"apiVersion: vmoperator.vmware.com/v1alpha2
+kind: VirtualMachine
+metadata:
+  name: exported
+  namespace: ns
+  generation: 2
+  annotations:
+    vmoperator.vmware.com/conversion: '{"apiVersion":"vmoperator.vmware.com/v1alpha6","kind":"VirtualMachine","spec":{"guestID":"ubuntu64Guest","network":{"domainName":"saved.example.com","interfaces":[{"name":"eth0","type":"VMXNet3","dhcp6":false},{"name":"gone","type":"E1000"}],"vlans":[{"name":"vlan10","id":10,"link":"eth0"}]},"bootstrap":{"cloudInit":{"instanceID":"iid-saved","waitOnNetwork4":true}},"futureField":1},"status":{"powerState":"PoweredOn"}}'
+spec:
+  imageName: ubuntu
+  network:
+    interfaces:
+    - name: eth0
+      dhcp4: true
+  bootstrap:
+    cloudInit: {}
+"#;
+
+#[test]
+fn exported_manifests_are_restored_from_the_conversion_annotation() {
+    let (c, diags) = up_yaml(V2_EXPORTED);
+    assert!(diags.is_empty(), "{diags:?}");
+    let vm = &c.vm;
+    assert!(
+        vm.metadata.annotations.is_empty(),
+        "UnmarshalData deletes it"
+    );
+    let net = vm.network().unwrap();
+    assert_eq!(net.domain_name.as_deref(), Some("saved.example.com"));
+    assert_eq!(net.vlans.len(), 1);
+    assert_eq!(net.interfaces.len(), 1, "restore never adds interfaces");
+    let f = &net.interfaces[0];
+    assert_eq!(f.nic_type.as_deref(), Some("VMXNet3"));
+    assert_eq!((f.dhcp4, f.dhcp6), (Some(true), Some(false)));
+    assert_eq!(vm.spec.guest_id.as_deref(), Some("ubuntu64Guest"));
+    let ci = vm.cloud_init().unwrap();
+    assert_eq!(ci.instance_id.as_deref(), Some("iid-saved"));
+    assert_eq!(ci.wait_on_network4, Some(true));
+    let note: Vec<_> = c
+        .findings
+        .iter()
+        .filter(|d| d.code == Code::ConversionRestored)
+        .collect();
+    assert_eq!(note.len(), 1);
+    assert_eq!(note[0].line, Some(8));
+    assert!(
+        note[0].message.contains("spec.network.vlans") && note[0].message.contains("spec.guestID"),
+        "{}",
+        note[0].message
+    );
+    // A finding on a restored value is placed at the annotation.
+    assert!(matches!(
+        c.paths.origin("spec.network.vlans[0].link"),
+        Origin::Span(s, _) if s.line == 8
+    ));
+    // Through the pipeline: the VLAN's rules run on the restored value.
+    let bad = V2_EXPORTED.replace(r#""link":"eth0""#, r#""link":"eth9""#);
+    let got = located(&bad, &CompileOptions::default());
+    assert!(
+        got.iter().any(|(code, path, line, _)| code == "GN140"
+            && path.starts_with("spec.network.vlans[0]")
+            && *line == 8),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn an_unreadable_conversion_annotation_is_an_error() {
+    let bad = V2_EXPORTED.replace(r#""id":10"#, r#""id":"ten""#);
+    let (c, _) = up_yaml(&bad);
+    let errs: Vec<_> = c
+        .findings
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    assert_eq!(errs.len(), 1, "{:?}", c.findings);
+    assert_eq!(errs[0].code, Code::WrongType);
+    assert_eq!(errs[0].line, Some(8));
+    assert!(
+        errs[0].message.contains("spec.network.vlans[0].id"),
+        "{}",
+        errs[0].message
+    );
+    assert!(c.vm.network().unwrap().vlans.is_empty());
+}
+
+#[test]
+fn v1alpha1_restores_the_whole_saved_network_and_bootstrap_details() {
+    let text = r#"apiVersion: vmoperator.vmware.com/v1alpha1
+kind: VirtualMachine
+metadata:
+  name: legacy
+  annotations:
+    vmoperator.vmware.com/conversion: '{"spec":{"network":{"hostName":"saved-host","nameservers":["10.0.0.53"],"interfaces":[{"name":"ens192","network":{"name":"net"},"addresses":["10.0.0.5/24"],"gateway4":"10.0.0.1"}]},"bootstrap":{"cloudInit":{"rawCloudConfig":{"name":"old","key":"custom-key"},"sshAuthorizedKeys":["ssh-ed25519 AAAA"]}}}}'
+spec:
+  networkInterfaces:
+  - networkName: net
+    networkType: nsx-t
+  vmMetadata:
+    secretName: renamed
+    transport: CloudInit
+"#;
+    let (c, diags) = up_yaml(text);
+    assert!(diags.is_empty(), "{diags:?}");
+    let net = c.vm.network().unwrap();
+    assert_eq!(net.host_name.as_deref(), Some("saved-host"));
+    assert_eq!(net.interfaces[0].name, "ens192");
+    assert_eq!(net.interfaces[0].addresses, vec!["10.0.0.5/24"]);
+    let raw = c.vm.cloud_init().unwrap().raw_cloud_config.clone().unwrap();
+    // The document's (renamed) Secret with the saved key.
+    assert_eq!(
+        (raw.name.as_str(), raw.key.as_deref()),
+        ("renamed", Some("custom-key"))
+    );
+    assert_eq!(
+        c.vm.cloud_init().unwrap().ssh_authorized_keys,
+        vec!["ssh-ed25519 AAAA"]
+    );
+}
+
+#[test]
+fn v1alpha5_restores_v1alpha6_fields_too() {
+    let text = r#"apiVersion: vmoperator.vmware.com/v1alpha5
+kind: VirtualMachine
+metadata:
+  name: five
+  annotations:
+    vmoperator.vmware.com/conversion: '{"spec":{"bootstrap":{"disabled":true},"network":{"interfaces":[{"name":"eth0","vnumaNodeID":1}]}}}'
+spec:
+  network:
+    interfaces:
+    - {name: eth0, dhcp4: true}
+"#;
+    let c = compile_str(text, &[], &CompileOptions::default());
+    let vm = c.units[0].vm.as_ref().unwrap();
+    assert_eq!(vm.bootstrap().unwrap().disabled, Some(true));
+    assert_eq!(vm.interfaces()[0].vnuma_node_id, Some(1));
+    // Restored v1alpha6 fields are not "v1alpha6 fields in a v1alpha5 document".
+    assert!(
+        !c.all_diagnostics().any(|d| d.code == Code::UnknownField),
+        "{:?}",
+        c.all_diagnostics().collect::<Vec<_>>()
+    );
+}
