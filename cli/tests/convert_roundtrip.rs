@@ -130,3 +130,35 @@ fn valid_manifests_stay_valid_and_resolve_the_same_in_every_version() {
         "{lossless:?}"
     );
 }
+
+/// Whatever `convert --to` writes (for any golden input it accepts, valid or not) is a
+/// document of that version its loader reads without an input error.
+#[test]
+fn what_convert_writes_is_well_formed_for_its_version() {
+    let mut written = 0;
+    for case in common::golden_cases() {
+        let text = std::fs::read_to_string(case.join("input.yaml")).unwrap();
+        for to in ApiVersion::ALL {
+            let r = rewrite(&text, to, &Default::default());
+            if r.has_errors() {
+                assert!(r.documents.is_empty(), "{}: partial output", case.display());
+                continue;
+            }
+            let out = r.to_yaml();
+            let docs = guestnet_core::pipeline::load(&out, &Default::default()).unwrap();
+            for d in &docs {
+                let bad: Vec<_> = d
+                    .diagnostics
+                    .iter()
+                    .filter(|x| x.severity == Severity::Error)
+                    .collect();
+                assert!(bad.is_empty(), "{} as {to}: {bad:?}\n{out}", case.display());
+                if let Some(guestnet_core::pipeline::Input::VirtualMachine(_, v)) = &d.input {
+                    assert_eq!(*v, to);
+                    written += 1;
+                }
+            }
+        }
+    }
+    assert!(written > 400, "{written}");
+}
