@@ -43,7 +43,7 @@ enum Cmd {
     },
     /// List every diagnostic code with its default severity and meaning.
     Rules,
-    /// Read a guest artifact back into a VirtualMachine.
+    /// Rewrite VirtualMachines as another apiVersion, or read a guest artifact back into one.
     Convert(ConvertArgs),
     /// Print the embedded example VirtualMachine.
     Example,
@@ -51,12 +51,20 @@ enum Cmd {
 
 #[derive(clap::Args, Debug)]
 struct ConvertArgs {
-    /// Format of the input.
+    /// A guest artifact's format to read back. Without it the input is VirtualMachine
+    /// manifests of any served apiVersion (v1alpha1-v1alpha6; Network catalogs pass through).
     #[arg(long, value_parser = convert_formats())]
-    from: String,
-    /// Output format of the VirtualMachine.
-    #[arg(long, value_enum, default_value = "yaml")]
+    from: Option<String>,
+    /// The VirtualMachine apiVersion to write (default v1alpha6, the storage version); `yaml`
+    /// and `json` write v1alpha6 in that format.
+    #[arg(long, value_enum, default_value = "v1alpha6")]
     to: ConvertTo,
+    /// Output format (default yaml).
+    #[arg(long, value_enum)]
+    format: Option<ConvertFormat>,
+    /// Also report informational findings (how the conversion rewrote each field).
+    #[arg(long)]
+    info: bool,
     /// metadata.name for the VirtualMachine when the input carries none.
     #[arg(long, default_value = "converted")]
     name: String,
@@ -64,8 +72,20 @@ struct ConvertArgs {
     path: String,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
 enum ConvertTo {
+    Yaml,
+    Json,
+    V1alpha1,
+    V1alpha2,
+    V1alpha3,
+    V1alpha4,
+    V1alpha5,
+    V1alpha6,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
+enum ConvertFormat {
     Yaml,
     Json,
 }
@@ -594,6 +614,7 @@ fn explain_cmd(a: ExplainArgs) -> Result<u8, String> {
     let mut json = Vec::new();
     for (file, u) in batch.units() {
         if let Some(r) = &u.resolved {
+            let r = &explain::in_source(r, &u.paths);
             match a.format {
                 ExplainFormat::Text => {
                     out.push_str(&format!("# {file} (document {})\n", u.index + 1));
@@ -628,47 +649,93 @@ fn explain_cmd(a: ExplainArgs) -> Result<u8, String> {
 }
 
 fn convert_cmd(a: ConvertArgs) -> Result<u8, String> {
-    use guestnet_core::parse;
-    let format =
-        parse::Format::parse_name(&a.from).ok_or_else(|| format!("unknown format {}", a.from))?;
+    use guestnet_core::model::ApiVersion;
+    let (version, format) = match (a.to, a.format) {
+        (ConvertTo::Yaml, Some(ConvertFormat::Json))
+        | (ConvertTo::Json, Some(ConvertFormat::Yaml)) => {
+            return Err(
+                "--to yaml|json names the output format; it disagrees with --format".into(),
+            );
+        }
+        (ConvertTo::Yaml, _) => (None, ConvertFormat::Yaml),
+        (ConvertTo::Json, _) => (None, ConvertFormat::Json),
+        (v, f) => (
+            Some(match v {
+                ConvertTo::V1alpha1 => ApiVersion::V1alpha1,
+                ConvertTo::V1alpha2 => ApiVersion::V1alpha2,
+                ConvertTo::V1alpha3 => ApiVersion::V1alpha3,
+                ConvertTo::V1alpha4 => ApiVersion::V1alpha4,
+                ConvertTo::V1alpha5 => ApiVersion::V1alpha5,
+                _ => ApiVersion::V1alpha6,
+            }),
+            f.unwrap_or(ConvertFormat::Yaml),
+        ),
+    };
     let src = inputs::read(&a.path).map_err(|e| e.to_string())?;
-    let mut parsed = parse::parse(format, &src.text, &a.name);
-    for d in &mut parsed.diagnostics {
-        d.file = Some(src.name.clone());
-    }
     let sources: report::Sources<'_> = [(src.name.as_str(), src.text.as_str())]
         .into_iter()
         .collect();
-    if !parsed.diagnostics.is_empty() {
+    let (docs, mut diags) = match &a.from {
+        // VirtualMachine manifests of any served version, to one version.
+        None => {
+            let r = guestnet_core::convert::rewrite(
+                &src.text,
+                version.unwrap_or(ApiVersion::HUB),
+                &Default::default(),
+            );
+            (r.documents, r.diagnostics)
+        }
+        Some(from) => {
+            use guestnet_core::parse;
+            let fmt =
+                parse::Format::parse_name(from).ok_or_else(|| format!("unknown format {from}"))?;
+            let parsed = parse::parse(fmt, &src.text, &a.name);
+            let mut diags = parsed.diagnostics;
+            let mut docs = Vec::new();
+            for vm in &parsed.vms {
+                match version.filter(|v| *v != ApiVersion::HUB) {
+                    // The artifact's VM is the model: write it down as asked.
+                    Some(v) => {
+                        let d = guestnet_core::convert::down(vm, v)?;
+                        diags.extend(d.findings);
+                        docs.push(d.value);
+                    }
+                    None => docs.push(serde_json::to_value(vm).map_err(|e| e.to_string())?),
+                }
+            }
+            (docs, diags)
+        }
+    };
+    for d in &mut diags {
+        d.file = Some(src.name.clone());
+    }
+    if !a.info {
+        diags.retain(|d| d.severity != Severity::Info);
+    }
+    if !diags.is_empty() {
         eprint!(
             "{}",
-            report::human(
-                &parsed.diagnostics,
-                &sources,
-                color_for(std::io::stderr().is_terminal())
-            )
+            report::human(&diags, &sources, color_for(std::io::stderr().is_terminal()))
         );
     }
-    if failing(&parsed.diagnostics, false) {
+    if failing(&diags, false) {
         return Ok(EXIT_FINDINGS);
     }
-    let out = match a.to {
-        ConvertTo::Yaml => parsed
-            .vms
+    let out = match format {
+        ConvertFormat::Yaml => docs
             .iter()
-            .map(parse::to_yaml)
+            .map(|d| {
+                guestnet_core::render::yaml_out::to_string(
+                    &guestnet_core::render::yaml_out::from_json_ordered(d),
+                )
+            })
             .collect::<Vec<_>>()
             .join("---\n"),
-        ConvertTo::Json => {
-            let v: Vec<_> = parsed
-                .vms
-                .iter()
-                .map(|vm| serde_json::to_value(vm).unwrap_or_default())
-                .collect();
-            let one = if v.len() == 1 {
-                v.into_iter().next().unwrap_or_default()
+        ConvertFormat::Json => {
+            let one = if docs.len() == 1 {
+                docs.into_iter().next().unwrap_or_default()
             } else {
-                serde_json::Value::Array(v)
+                serde_json::Value::Array(docs)
             };
             serde_json::to_string_pretty(&one).unwrap_or_default() + "\n"
         }

@@ -25,26 +25,71 @@ impl Kind {
 }
 
 pub fn schema(kind: Kind) -> serde_json::Value {
-    let generator = SchemaSettings::draft2020_12().into_generator();
-    let mut s = match kind {
-        Kind::VirtualMachine => generator.into_root_schema_for::<VirtualMachine>(),
-        Kind::Network => generator.into_root_schema_for::<NetworkCatalog>(),
-    };
-    let (title, api) = match kind {
-        Kind::VirtualMachine => (
-            "VirtualMachine (vmoperator.vmware.com v1alpha5/v1alpha6, as guestnet reads it)",
-            serde_json::json!({"enum": ["vmoperator.vmware.com/v1alpha5", "vmoperator.vmware.com/v1alpha6"]}),
-        ),
-        Kind::Network => (
-            "Network catalog (guestnet.dev/v1alpha1)",
-            serde_json::json!({"const": "guestnet.dev/v1alpha1"}),
-        ),
-    };
-    s.insert("title".into(), title.into());
-    if let Some(props) = s.get_mut("properties").and_then(|p| p.as_object_mut()) {
-        props.insert("apiVersion".into(), api);
+    match kind {
+        Kind::VirtualMachine => virtual_machine(),
+        Kind::Network => {
+            let generator = SchemaSettings::draft2020_12().into_generator();
+            let mut s = generator.into_root_schema_for::<NetworkCatalog>();
+            s.insert(
+                "title".into(),
+                "Network catalog (guestnet.dev/v1alpha1)".into(),
+            );
+            if let Some(props) = s.get_mut("properties").and_then(|p| p.as_object_mut()) {
+                props.insert(
+                    "apiVersion".into(),
+                    serde_json::json!({"const": "guestnet.dev/v1alpha1"}),
+                );
+            }
+            s.to_value()
+        }
     }
-    s.to_value()
+}
+
+/// Every served version: the apiVersion selects the version's own type (v1alpha5 and
+/// v1alpha6 share the model's), as the loader does.
+fn virtual_machine() -> serde_json::Value {
+    use guestnet_core::model::{ApiVersion, v1alpha1, v1alpha2, v1alpha3, v1alpha4};
+    let mut g = SchemaSettings::draft2020_12().into_generator();
+    let per_version = [
+        (
+            ApiVersion::V1alpha1,
+            g.subschema_for::<v1alpha1::VirtualMachine>(),
+        ),
+        (
+            ApiVersion::V1alpha2,
+            g.subschema_for::<v1alpha2::VirtualMachine>(),
+        ),
+        (
+            ApiVersion::V1alpha3,
+            g.subschema_for::<v1alpha3::VirtualMachine>(),
+        ),
+        (
+            ApiVersion::V1alpha4,
+            g.subschema_for::<v1alpha4::VirtualMachine>(),
+        ),
+        (ApiVersion::V1alpha5, g.subschema_for::<VirtualMachine>()),
+        (ApiVersion::V1alpha6, g.subschema_for::<VirtualMachine>()),
+    ];
+    let branches: Vec<serde_json::Value> = per_version
+        .iter()
+        .map(|(v, s)| {
+            serde_json::json!({
+                "if": {"properties": {"apiVersion": {"const": v.api_version()}}, "required": ["apiVersion"]},
+                "then": s.clone().to_value(),
+            })
+        })
+        .collect();
+    let versions: Vec<&str> = ApiVersion::ALL.iter().map(|v| v.api_version()).collect();
+    serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "VirtualMachine (vmoperator.vmware.com v1alpha1-v1alpha6, as guestnet reads it)",
+        "description": "A vm-operator VirtualMachine of any served version; the apiVersion selects the version's fields.",
+        "type": "object",
+        "required": ["apiVersion", "kind"],
+        "properties": {"apiVersion": {"enum": versions}},
+        "allOf": branches,
+        "$defs": g.take_definitions(true),
+    })
 }
 
 pub fn schema_text(kind: Kind) -> String {

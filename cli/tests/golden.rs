@@ -79,7 +79,7 @@ fn golden() {
                 let (Some(vm), Some(r)) = (&u.vm, &u.resolved) else {
                     continue;
                 };
-                explain_text.push_str(&explain::text(r));
+                explain_text.push_str(&explain::text(&explain::in_source(r, &u.paths)));
                 for (t, out) in per_target.iter_mut() {
                     let mut rendered = render::render(*t, vm, r, &opts.render);
                     for d in &mut rendered.diagnostics {

@@ -165,6 +165,9 @@ codes! {
     CustCfgNeedsMac = "GN321", Error / Warning "when the VM's bootstrap does not read cust.cfg, a preview", "cust.cfg needs every NIC's MAC address";
     CustCfgNoNics = "GN322", Error / Warning "when the VM's bootstrap does not read cust.cfg, a preview", "cust.cfg cannot describe a VM without network interfaces";
     CustCfgPrimaryConflict = "GN323", Error, "more than one cust.cfg NIC is PRIMARY";
+    ConversionDropped = "GN330", Warning, "vm-operator's conversion between API versions drops this field";
+    ConversionRewritten = "GN331", Info, "vm-operator's conversion between API versions rewrites this field into another form";
+    ConversionRestored = "GN332", Info, "vm-operator restores fields from the VM's vmoperator.vmware.com/conversion annotation";
     TargetUnused = "GN401", Info, "the VM's bootstrap provider does not read this artifact";
     CustomizationSkipped = "GN402", Info, "vm-operator sends no CustomizationSpec (customizeAtNextPowerOn: false)";
     Placeholder = "GN403", Info, "a value known only in the cluster or at submit time (Secret, guest credentials, port group): placeholder or left out";

@@ -1,7 +1,60 @@
 //! `guestnet explain`: the resolved configuration with the source of every value.
 
+use crate::convert::PathMap;
 use crate::resolve::{Resolved, Source, Sourced};
 use std::fmt::Write;
+
+/// The resolved configuration with every provenance path turned into the place the user
+/// wrote it (a converted v1alpha1 interface's name comes from `spec.networkInterfaces[0]`,
+/// a v1alpha2 domain from `identification.joinDomain`). Identity for v1alpha5/v1alpha6.
+pub fn in_source(r: &Resolved, paths: &PathMap) -> Resolved {
+    let mut r = r.clone();
+    if paths.is_identity() {
+        return r;
+    }
+    let fix = |s: &mut Source| {
+        if let Source::Interface(p) | Source::Global(p) | Source::Metadata(p) | Source::Spec(p) = s
+        {
+            *p = paths.source_name(p).into_owned();
+        }
+    };
+    fn each<T>(v: &mut Sourced<T>, fix: &impl Fn(&mut Source)) {
+        fix(&mut v.source);
+    }
+    each(&mut r.host_name, &fix);
+    each(&mut r.nameservers, &fix);
+    each(&mut r.search_domains, &fix);
+    for v in [
+        &mut r.domain_name,
+        &mut r.instance_id,
+        &mut r.primary_interface,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        each(v, &fix);
+    }
+    for f in &mut r.interfaces {
+        each(&mut f.device_name, &fix);
+        each(&mut f.dhcp4, &fix);
+        each(&mut f.dhcp6, &fix);
+        each(&mut f.nameservers, &fix);
+        each(&mut f.search_domains, &fix);
+        if let Some(m) = &mut f.mac {
+            each(m, &fix);
+        }
+        if let Some(m) = &mut f.mtu {
+            each(m, &fix);
+        }
+        for a in &mut f.addresses {
+            each(a, &fix);
+        }
+        for g in [&mut f.gateway4, &mut f.gateway6].into_iter().flatten() {
+            each(g, &fix);
+        }
+    }
+    r
+}
 
 fn row(out: &mut String, indent: &str, name: &str, value: &str, source: Option<&Source>) {
     let value = if value.is_empty() { "(none)" } else { value };

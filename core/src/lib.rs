@@ -6,6 +6,7 @@
 //! or the environment, so the same code runs in the CLI, in CI and in the browser (wasm32).
 
 pub mod batch;
+pub mod convert;
 pub mod diagnostic;
 pub mod explain;
 pub mod ip;

@@ -2,6 +2,7 @@
 //! Batches (many files) load everything first so that catalogs and cross-file checks see
 //! the whole batch; single strings (the browser) go through [`compile_str`].
 
+use crate::convert::{self, Origin, PathMap};
 use crate::diagnostic::{self, Code, Diagnostic, Severity};
 use crate::model::{ApiVersion, NetworkCatalog, VirtualMachine, catalog};
 use crate::render::RenderOptions;
@@ -32,6 +33,8 @@ pub struct Doc {
     pub input: Option<Input>,
     pub diagnostics: Vec<Diagnostic>,
     poisoned: Vec<String>,
+    /// Model path -> where the user wrote it (identity for v1alpha5/v1alpha6).
+    pub paths: PathMap,
 }
 
 /// Reads every document of one file. `Err` means the file is unusable as a whole (syntax
@@ -42,55 +45,78 @@ pub fn load(text: &str, limits: &Limits) -> Result<Vec<Doc>, Diagnostic> {
 }
 
 fn typed(d: yaml::Document) -> Doc {
-    let sink = de::Sink::default();
     let api = d
         .root
         .get("apiVersion")
         .and_then(Node::as_str)
         .unwrap_or("");
     let kind = d.root.get("kind").and_then(Node::as_str).unwrap_or("");
-    let input = if let Some(v) = ApiVersion::parse(api) {
-        de::from_node::<VirtualMachine>(&d.root, &sink)
+    let version = ApiVersion::parse(api);
+    let sink = version.map(de::Sink::for_version).unwrap_or_default();
+    let mut paths = PathMap::default();
+    let mut findings = Vec::new();
+    let input = match version {
+        // Every version goes through the conversion step (for v1alpha5 and v1alpha6 it only
+        // restores from vm-operator's conversion annotation); v1alpha5/v1alpha6 documents of
+        // another kind are read as VirtualMachines, and the kind rule reports them.
+        Some(v) if kind == "VirtualMachine" || v.is_direct() => convert::load(&d.root, v, &sink)
             .map_err(|e| sink.diagnostics.borrow_mut().push(e))
             .ok()
-            .map(|vm| Input::VirtualMachine(Box::new(vm), v))
-    } else if api == catalog::API_VERSION && kind == catalog::KIND {
-        de::from_node::<NetworkCatalog>(&d.root, &sink)
-            .map_err(|e| sink.diagnostics.borrow_mut().push(e))
-            .ok()
-            .map(|c| Input::Network(Box::new(c)))
-    } else {
-        let (path, what) = if api.is_empty() {
-            ("apiVersion", "apiVersion is missing".to_string())
-        } else {
-            (
-                "apiVersion",
-                format!("unsupported apiVersion/kind {api}/{kind}"),
-            )
-        };
-        sink.diagnostics.borrow_mut().push(
-            Diagnostic::new(Code::UnsupportedKind, path, what).with_help(
-                "guestnet reads vmoperator.vmware.com/v1alpha5 and v1alpha6 VirtualMachine, and guestnet.dev/v1alpha1 Network",
-            ),
-        );
-        None
+            .map(|c| {
+                paths = c.paths;
+                findings = c.findings;
+                Input::VirtualMachine(Box::new(c.vm), v)
+            }),
+        _ if api == catalog::API_VERSION && kind == catalog::KIND => {
+            de::from_node::<NetworkCatalog>(&d.root, &sink)
+                .map_err(|e| sink.diagnostics.borrow_mut().push(e))
+                .ok()
+                .map(|c| Input::Network(Box::new(c)))
+        }
+        _ => {
+            let what = if api.is_empty() {
+                "apiVersion is missing".to_string()
+            } else {
+                format!("unsupported apiVersion/kind {api}/{kind}")
+            };
+            sink.diagnostics.borrow_mut().push(
+                Diagnostic::new(Code::UnsupportedKind, "apiVersion", what).with_help(
+                    "guestnet reads vmoperator.vmware.com/v1alpha1 to v1alpha6 VirtualMachine, and guestnet.dev/v1alpha1 Network",
+                ),
+            );
+            None
+        }
     };
     let mut diagnostics = sink.diagnostics.into_inner();
-    for dg in &mut diagnostics {
-        locate(&d.root, dg);
+    // Load-time findings name the document's own paths.
+    for dg in diagnostics.iter_mut().chain(findings.iter_mut()) {
+        locate(&d.root, &PathMap::default(), dg);
     }
+    diagnostics.extend(findings);
     Doc {
         index: d.index,
         root: d.root,
         input,
         diagnostics,
         poisoned: sink.poisoned.into_inner(),
+        paths,
     }
 }
 
-fn locate(root: &Node, d: &mut Diagnostic) {
+impl Doc {
+    /// Gives a diagnostic on a model path its position in this document.
+    pub fn locate(&self, d: &mut Diagnostic) {
+        locate(&self.root, &self.paths, d);
+    }
+}
+
+/// Places a diagnostic on a model path where the user wrote the value.
+fn locate(root: &Node, paths: &PathMap, d: &mut Diagnostic) {
     if !d.has_span() {
-        let span = root.locate(d.location_path(), d.code == Code::UnknownField);
+        let span = match paths.origin(d.location_path()) {
+            Origin::Path(p) => root.locate(&p, d.code == Code::UnknownField),
+            Origin::Span(s, _) => s,
+        };
         d.set_span(span);
     }
 }
@@ -102,16 +128,19 @@ pub struct Unit {
     /// The document tree, to place diagnostics found later (renderers, batch checks).
     pub root: Option<Node>,
     pub vm: Option<VirtualMachine>,
+    /// The document's own API version (the model it was converted to is v1alpha6).
     pub version: Option<ApiVersion>,
     pub resolved: Option<Resolved>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Model path -> where the user wrote it (identity for v1alpha5/v1alpha6).
+    pub paths: PathMap,
 }
 
 impl Unit {
     /// Gives a diagnostic found after analysis (render, batch) its position in this document.
     pub fn locate(&self, d: &mut Diagnostic) {
         if let Some(root) = &self.root {
-            locate(root, d);
+            locate(root, &self.paths, d);
         }
     }
 
@@ -131,6 +160,7 @@ pub fn analyze(doc: Doc, catalogs: &[NetworkCatalog], opts: &CompileOptions) -> 
         input,
         mut diagnostics,
         poisoned,
+        paths,
     } = doc;
     let (vm, version) = match input {
         Some(Input::VirtualMachine(vm, v)) => (Some(*vm), Some(v)),
@@ -138,18 +168,21 @@ pub fn analyze(doc: Doc, catalogs: &[NetworkCatalog], opts: &CompileOptions) -> 
     };
     let mut resolved = None;
     if let (Some(vm), Some(v)) = (&vm, version) {
+        // A converted document is a v1alpha6 object, validated as the webhook validates it.
+        let v = if v.is_direct() { v } else { ApiVersion::HUB };
         let rules = validate::validate(vm, v, catalogs, &opts.validate);
         for mut d in rules {
             // A value the loader already replaced is reported once, by the loader.
-            let is_poisoned = poisoned.iter().any(|p| {
-                d.location_path()
-                    .strip_prefix(p.as_str())
-                    .is_some_and(|rest| {
+            let source = paths.source_path(d.location_path());
+            let is_poisoned = source.as_deref().is_some_and(|s| {
+                poisoned.iter().any(|p| {
+                    s.strip_prefix(p.as_str()).is_some_and(|rest| {
                         rest.is_empty() || rest.starts_with('.') || rest.starts_with('[')
                     })
+                })
             });
             if !is_poisoned {
-                locate(&root, &mut d);
+                locate(&root, &paths, &mut d);
                 diagnostics.push(d);
             }
         }
@@ -163,7 +196,7 @@ pub fn analyze(doc: Doc, catalogs: &[NetworkCatalog], opts: &CompileOptions) -> 
                             "macAddr is not used: --mac-policy pci-order identifies NICs by PCI order",
                         )
                         .with_help("use --mac-policy spec (the default) or derive to match NICs by MAC");
-                        locate(&root, &mut d);
+                        locate(&root, &paths, &mut d);
                         diagnostics.push(d);
                     }
                 }
@@ -179,6 +212,7 @@ pub fn analyze(doc: Doc, catalogs: &[NetworkCatalog], opts: &CompileOptions) -> 
         version,
         resolved,
         diagnostics,
+        paths,
     }
 }
 

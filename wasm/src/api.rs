@@ -354,7 +354,8 @@ pub fn explain(text: &str, options: &str) -> Outcome<Explained> {
             .units
             .iter()
             .filter_map(|u| {
-                let r = u.resolved.as_ref()?;
+                // Sources named as the user wrote them (a v1alpha1 VM's networkInterfaces).
+                let r = &explain::in_source(u.resolved.as_ref()?, &u.paths);
                 let resolved = explain::json(r);
                 Some(ExplainedVm {
                     document: u.index + 1,

@@ -1,7 +1,9 @@
-//! Input kinds: vm-operator's `VirtualMachine` (v1alpha5 and v1alpha6 as one superset; the
-//! validator flags v1alpha6-only fields in a v1alpha5 document) and guestnet's own network
-//! catalog. Field names are the API's JSON names. Fields guestnet does not read are still
-//! declared (as opaque JSON) so that real manifests are accepted and typos are not.
+//! Input kinds: vm-operator's `VirtualMachine` (v1alpha5 and v1alpha6 as one superset, the
+//! model every rule and renderer reads; the validator flags v1alpha6-only fields in a
+//! v1alpha5 document), the older served versions as their own input types (converted up to
+//! the model by [`crate::convert`]), and guestnet's own network catalog. Field names are the
+//! API's JSON names. Fields guestnet does not read are still declared (as opaque JSON) so
+//! that real manifests are accepted and typos are not.
 //!
 //! Enum-like strings stay `String`: the validator reports a bad value with the webhook's text
 //! instead of the deserializer aborting the whole document.
@@ -14,20 +16,80 @@ use std::collections::BTreeMap;
 
 pub use catalog::NetworkCatalog;
 
-/// `vmoperator.vmware.com` API versions guestnet reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// `vmoperator.vmware.com` API versions guestnet reads: every version a supervisor serves.
+/// v1alpha5 and v1alpha6 are read into [`VirtualMachine`] directly; v1alpha1–v1alpha4 have
+/// their own input types ([`v1alpha1`] … [`v1alpha4`]) and are converted up by
+/// [`crate::convert`] exactly as vm-operator's conversion functions do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum ApiVersion {
+    V1alpha1,
+    V1alpha2,
+    V1alpha3,
+    V1alpha4,
     V1alpha5,
     V1alpha6,
 }
 
+/// The API group every version belongs to.
+pub const GROUP: &str = "vmoperator.vmware.com";
+
 impl ApiVersion {
+    /// Oldest first.
+    pub const ALL: [ApiVersion; 6] = [
+        Self::V1alpha1,
+        Self::V1alpha2,
+        Self::V1alpha3,
+        Self::V1alpha4,
+        Self::V1alpha5,
+        Self::V1alpha6,
+    ];
+
+    /// The storage (hub) version every other version converts to.
+    pub const HUB: ApiVersion = Self::V1alpha6;
+
+    /// `vmoperator.vmware.com/v1alphaN` -> the version.
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "vmoperator.vmware.com/v1alpha5" => Some(Self::V1alpha5),
-            "vmoperator.vmware.com/v1alpha6" => Some(Self::V1alpha6),
-            _ => None,
+        Self::from_name(s.strip_prefix("vmoperator.vmware.com/")?)
+    }
+
+    /// `v1alphaN` -> the version.
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == s)
+    }
+
+    /// `v1alphaN`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::V1alpha1 => "v1alpha1",
+            Self::V1alpha2 => "v1alpha2",
+            Self::V1alpha3 => "v1alpha3",
+            Self::V1alpha4 => "v1alpha4",
+            Self::V1alpha5 => "v1alpha5",
+            Self::V1alpha6 => "v1alpha6",
         }
+    }
+
+    /// The full `apiVersion` value.
+    pub fn api_version(self) -> &'static str {
+        match self {
+            Self::V1alpha1 => "vmoperator.vmware.com/v1alpha1",
+            Self::V1alpha2 => "vmoperator.vmware.com/v1alpha2",
+            Self::V1alpha3 => "vmoperator.vmware.com/v1alpha3",
+            Self::V1alpha4 => "vmoperator.vmware.com/v1alpha4",
+            Self::V1alpha5 => "vmoperator.vmware.com/v1alpha5",
+            Self::V1alpha6 => "vmoperator.vmware.com/v1alpha6",
+        }
+    }
+
+    /// Whether [`VirtualMachine`] reads this version directly (no conversion step).
+    pub fn is_direct(self) -> bool {
+        matches!(self, Self::V1alpha5 | Self::V1alpha6)
+    }
+}
+
+impl std::fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -37,6 +99,12 @@ macro_rules! schema {
         $item
     )*};
 }
+
+// After `schema!`, so that the version modules can use it.
+pub mod v1alpha1;
+pub mod v1alpha2;
+pub mod v1alpha3;
+pub mod v1alpha4;
 
 schema! {
 /// A vm-operator VirtualMachine.
@@ -388,15 +456,15 @@ pub struct CloudConfigUser {
     pub expiredate: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gecos: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub groups: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
     /// A Secret reference: resolved by the submitter, never printed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hashed_passwd: Option<SecretKeySelector>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub homedir: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inactive: Option<String>,
+    pub inactive: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock_passwd: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -69,9 +69,7 @@ pub fn user_data(cc: &CloudConfig, diags: &mut Vec<Diagnostic>) -> String {
         for (k, v) in [
             ("expiredate", opt_s(&u.expiredate)),
             ("gecos", opt_s(&u.gecos)),
-            ("groups", opt_s(&u.groups)),
             ("homedir", opt_s(&u.homedir)),
-            ("inactive", opt_s(&u.inactive)),
             ("primary_group", opt_s(&u.primary_group)),
             ("selinux_user", opt_s(&u.selinux_user)),
             ("shell", opt_s(&u.shell)),
@@ -94,6 +92,12 @@ pub fn user_data(cc: &CloudConfig, diags: &mut Vec<Diagnostic>) -> String {
             if let Some(v) = v {
                 m.push((k, Yaml::Bool(v)));
             }
+        }
+        if !u.groups.is_empty() {
+            m.push(("groups", strs(u.groups.iter().cloned())));
+        }
+        if let Some(days) = u.inactive {
+            m.push(("inactive", Yaml::Int(days)));
         }
         if let Some(uid) = u.uid {
             m.push(("uid", Yaml::Int(uid)));

@@ -6,7 +6,9 @@
 //! That is what lets one `validate` run report a typo'd field *and* every other problem.
 
 use super::node::{Node, NodeKind, ScalarKind};
+use crate::convert::history;
 use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::model::ApiVersion;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use std::cell::RefCell;
 use std::fmt;
@@ -17,6 +19,19 @@ pub struct Sink {
     pub diagnostics: RefCell<Vec<Diagnostic>>,
     /// Paths whose value was replaced; rules must not report on them again.
     pub poisoned: RefCell<Vec<String>>,
+    /// The document's API version: an unknown field that another served version has gets
+    /// a hint naming it (`this field exists only in v1alpha3 and later`).
+    pub version: Option<ApiVersion>,
+}
+
+impl Sink {
+    /// A sink whose unknown-field hints know the document's API version.
+    pub fn for_version(version: ApiVersion) -> Sink {
+        Sink {
+            version: Some(version),
+            ..Sink::default()
+        }
+    }
 }
 
 impl Sink {
@@ -307,7 +322,7 @@ pub fn did_you_mean<'f>(key: &str, fields: &[&'f str]) -> Option<&'f str> {
 fn misplaced_hint(path: &str, key: &str) -> Option<&'static str> {
     match key {
         "joinDomain" if path.ends_with("identification") => Some(
-            "the API has no joinDomain (removed in v1alpha2): the domain to join is \
+            "the API has no joinDomain (removed in v1alpha3): the domain to join is \
              spec.network.domainName",
         ),
         "gateway" | "gateways" if path.contains("interfaces[") => {
@@ -741,7 +756,14 @@ impl<'de> MapAccess<'de> for Map<'_, '_, '_> {
                     format!("unknown field `{key}`"),
                 )
                 .with_span(k.span);
-                d = if let Some(hint) = misplaced_hint(&parent, key) {
+                let by_version = self
+                    .de
+                    .sink
+                    .version
+                    .and_then(|v| history::hint(v, &parent, key));
+                d = if let Some(hint) = by_version {
+                    d.with_help(hint)
+                } else if let Some(hint) = misplaced_hint(&parent, key) {
                     d.with_help(hint)
                 } else if let Some(m) = did_you_mean(key, fields) {
                     d.with_help(format!("did you mean `{m}`?"))

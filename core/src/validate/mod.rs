@@ -1,6 +1,8 @@
-//! Validation: vm-operator parity rules (same limits, same message text), checks vm-operator
-//! lacks, and version checks. Rules only produce diagnostics with field paths; positions are
-//! attached by the pipeline from the source tree, so rules stay independent of the syntax.
+//! Validation: vm-operator parity rules (same limits, same message text) and checks
+//! vm-operator lacks. Which fields a version has is decided when the document is loaded
+//! ([`crate::convert::fields_of_other_versions`]). Rules only produce diagnostics with field
+//! paths; positions are attached by the pipeline from the source tree, so rules stay
+//! independent of the syntax.
 
 mod advanced;
 mod bootstrap;
@@ -12,7 +14,6 @@ mod jinja;
 pub mod names;
 mod network;
 mod stricter;
-mod version;
 mod xmlchars;
 
 pub use gates::FeatureGates;
@@ -86,7 +87,6 @@ pub fn validate(
             "kind must be VirtualMachine",
         ));
     }
-    version::check(&mut cx);
     names::check(&mut cx);
     hostname::check(&mut cx);
     network::check(&mut cx);
