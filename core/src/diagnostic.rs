@@ -64,6 +64,7 @@ codes! {
     Yaml11Boolean = "GN007", Warning, "YAML 1.1 boolean spelling (yes/no/on/off)";
     DuplicateKey = "GN008", Error, "a mapping key appears twice";
     CrdSchema = "GN009", Error, "the document violates the CRD's openAPIV3Schema (--crd)";
+    Unreadable = "GN010", Error, "the input cannot be read (permissions, I/O error)";
     TooManyInterfaces = "GN101", Error, "more than 10 network interfaces";
     InterfaceName = "GN102", Error, "interface name invalid or duplicated";
     InterfaceResourceName = "GN103", Error, "resulting NetworkInterface name is not a DNS-1123 subdomain";
@@ -113,6 +114,7 @@ codes! {
     NoAddressing = "GN214", Info, "interface without DHCP or static addresses";
     GatewayIsAddress = "GN215", Error, "gateway equals the interface's own address";
     UnknownNetwork = "GN216", Warning, "interface refers to a network the catalog does not describe";
+    Allocation = "GN217", Error, "address allocation from the network catalog: invalid range or no free address";
     XmlInput = "GN221", Error, "XML input is not well-formed or not a vim25 CustomizationSpec";
     UnsafeValue = "GN230", Error, "value contains characters a guest artifact format cannot carry";
     TimeZone = "GN231", Error, "time zone is not a tz database name";
@@ -122,9 +124,11 @@ codes! {
     EquivalentForm = "GN302", Info, "a value is written in an equivalent form that every consumer accepts";
     ApiVersionDropped = "GN310", Warning, "the requested vSphere API version has no element for this value";
     GoscLimit = "GN311", Error, "a value exceeds what a vim25 CustomizationSpec can carry";
+    TargetNotRendered = "GN312", Warning, "--target all: a target that cannot be rendered for this VM is left out";
     CustCfgPrimary = "GN320", Warning, "cust.cfg gives the default route to the PRIMARY NIC only";
     CustCfgNeedsMac = "GN321", Error, "cust.cfg needs every NIC's MAC address";
     TargetUnused = "GN401", Info, "the VM's bootstrap provider does not read this artifact";
+    SkippedInput = "GN410", Info, "a path is not read: not a regular file, or a link a walk does not follow";
 }
 
 impl fmt::Display for Code {
@@ -172,6 +176,28 @@ pub struct Diagnostic {
     /// Byte range in the source, for snippet rendering; not part of the JSON contract.
     #[serde(skip)]
     pub byte_range: Option<(usize, usize)>,
+    /// Other places this finding is about (the other definitions of a duplicate), for SARIF
+    /// `relatedLocations`; present in JSON only when not empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
+    /// Index of the document in its file (0-based), when the front end knows it; lets
+    /// reports group and cap findings per document. Not part of the JSON contract.
+    #[serde(skip)]
+    pub document: Option<u32>,
+}
+
+/// Another location a finding refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Related {
+    pub file: Option<String>,
+    pub path: String,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    #[serde(rename = "endLine")]
+    pub end_line: Option<u32>,
+    #[serde(rename = "endColumn")]
+    pub end_column: Option<u32>,
+    pub message: String,
 }
 
 impl Diagnostic {
@@ -188,6 +214,8 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             byte_range: None,
+            related: Vec::new(),
+            document: None,
         }
     }
 

@@ -20,6 +20,9 @@ pub struct Limits {
     pub max_aliases: usize,
     pub max_scalar_bytes: usize,
     pub max_documents: usize,
+    /// Nodes in all documents of one input together: bounds the memory and time one file
+    /// (or one text pasted into the browser) can cost, whatever its documents add up to.
+    pub max_total_nodes: usize,
 }
 
 impl Default for Limits {
@@ -31,6 +34,7 @@ impl Default for Limits {
             max_aliases: 256,
             max_scalar_bytes: 1 << 20,
             max_documents: 100_000,
+            max_total_nodes: 2_000_000,
         }
     }
 }
@@ -45,6 +49,20 @@ pub struct Document {
 /// The result of reading one file: either every document, or the diagnostic that stopped it.
 /// A file with a syntax error yields no documents at all, so nothing is rendered from it.
 pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Diagnostic> {
+    let mut docs = Vec::new();
+    parse_each(text, limits, &mut |d| docs.push(d))?;
+    Ok(docs)
+}
+
+/// Like [`parse_documents`], but hands each document over as soon as it is complete, so a
+/// caller that drops it keeps at most one document tree in memory. Documents already handed
+/// over stay valid even when a later one fails; callers that want all-or-nothing per file
+/// (no artifact from a file with a syntax error) discard them on `Err`.
+pub fn parse_each(
+    text: &str,
+    limits: &Limits,
+    on_doc: &mut dyn FnMut(Document),
+) -> Result<(), Diagnostic> {
     if text.len() > limits.max_bytes {
         return Err(Diagnostic::new(
             Code::LimitExceeded,
@@ -56,7 +74,7 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Dia
             ),
         ));
     }
-    let mut b = Builder::new(text, limits);
+    let mut b = Builder::new(text, limits, on_doc);
     for ev in Parser::new_from_str(text) {
         match ev {
             Ok((event, span)) => b.event(event, span)?,
@@ -67,7 +85,7 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Dia
             }
         }
     }
-    Ok(b.docs)
+    Ok(())
 }
 
 enum Frame {
@@ -87,7 +105,9 @@ enum Frame {
 struct Builder<'a> {
     text: &'a str,
     limits: &'a Limits,
-    docs: Vec<Document>,
+    on_doc: &'a mut dyn FnMut(Document),
+    /// Nodes of every document so far (for `max_total_nodes`).
+    total: usize,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     nodes: usize,
@@ -98,13 +118,14 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(text: &'a str, limits: &'a Limits) -> Self {
+    fn new(text: &'a str, limits: &'a Limits, on_doc: &'a mut dyn FnMut(Document)) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Builder {
             text,
             limits,
-            docs: Vec::new(),
+            on_doc,
+            total: 0,
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
@@ -154,6 +175,16 @@ impl<'a> Builder<'a> {
 
     fn count(&mut self, n: usize, span: Span) -> Result<(), Diagnostic> {
         self.nodes += n;
+        self.total += n;
+        if self.total > self.limits.max_total_nodes {
+            return Err(self.limit(
+                span,
+                format!(
+                    "the input has more than {} nodes in all its documents",
+                    self.limits.max_total_nodes
+                ),
+            ));
+        }
         if self.nodes > self.limits.max_nodes {
             return Err(self.limit(
                 span,
@@ -199,6 +230,16 @@ impl<'a> Builder<'a> {
                 };
                 let size = target.size();
                 let nodes = self.nodes + size;
+                self.total += size;
+                if self.total > self.limits.max_total_nodes {
+                    return Err(self.limit(
+                        span,
+                        format!(
+                            "the input has more than {} nodes in all its documents",
+                            self.limits.max_total_nodes
+                        ),
+                    ));
+                }
                 if nodes > self.limits.max_nodes {
                     return Err(self.limit(
                         span,
@@ -316,7 +357,7 @@ impl<'a> Builder<'a> {
                 let empty = matches!(&node.kind, NodeKind::Scalar(s, ScalarKind::Plain)
                     if s.is_empty() || s == "~" || s == "null");
                 if !empty {
-                    self.docs.push(Document {
+                    (self.on_doc)(Document {
                         index: self.doc_index,
                         root: node,
                     });
@@ -433,6 +474,29 @@ mod tests {
     fn huge_scalar_is_bounded() {
         let s = format!("a: \"{}\"\n", "x".repeat((1 << 20) + 1));
         assert_eq!(parse(&s).unwrap_err().code, Code::LimitExceeded);
+    }
+
+    #[test]
+    fn total_nodes_across_documents_are_bounded() {
+        let limits = Limits {
+            max_total_nodes: 1_000,
+            ..Limits::default()
+        };
+        let many = "a: [1, 2, 3]\n---\n".repeat(200);
+        let e = parse_documents(&many, &limits).unwrap_err();
+        assert_eq!(e.code, Code::LimitExceeded);
+        assert!(e.message.contains("all its documents"), "{}", e.message);
+        assert_eq!(parse_documents(&many, &Limits::default()).unwrap().len(), 200);
+    }
+
+    #[test]
+    fn documents_are_handed_over_one_by_one() {
+        let mut seen = Vec::new();
+        let r = parse_each("a: 1\n---\nb: 2\n---\nc: [\n", &Limits::default(), &mut |d| {
+            seen.push(d.index)
+        });
+        assert_eq!(seen, vec![0, 1]);
+        assert_eq!(r.unwrap_err().code, Code::YamlSyntax);
     }
 
     #[test]
