@@ -143,13 +143,12 @@ pub fn postprocess(file: &FileCtx<'_>, diags: &mut Vec<Diagnostic>, opts: &Optio
 /// Position order within a file; findings without a position come first (file-level).
 fn sort_in_file(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
-        (
-            a.line.unwrap_or(0),
-            a.column.unwrap_or(0),
-            a.code,
-            &a.path,
-        )
-            .cmp(&(b.line.unwrap_or(0), b.column.unwrap_or(0), b.code, &b.path))
+        (a.line.unwrap_or(0), a.column.unwrap_or(0), a.code, &a.path).cmp(&(
+            b.line.unwrap_or(0),
+            b.column.unwrap_or(0),
+            b.code,
+            &b.path,
+        ))
     });
 }
 
@@ -204,10 +203,9 @@ impl Texts {
             return Err(Diagnostic::new(Code::Unreadable, "", "no such input"));
         };
         if let Input::Stdin = input {
-            return self
-                .stdin
-                .clone()
-                .ok_or_else(|| inputs::unreadable("-", &std::io::Error::other("stdin was not read")));
+            return self.stdin.clone().ok_or_else(|| {
+                inputs::unreadable("-", &std::io::Error::other("stdin was not read"))
+            });
         }
         match inputs::read_input(input, self.limit) {
             ReadOutcome::Text(s) => Ok(s.text),
@@ -602,13 +600,24 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
         stdin: stdin_text,
         limit: opts.compile.limits.max_bytes,
     };
-    let late = second_pass(&ctx, &plan, &texts, &hashes, &doc_of, &mut staged, &mut explained, &mut stdout_vm);
+    let late = second_pass(
+        &ctx,
+        &plan,
+        &texts,
+        &hashes,
+        &doc_of,
+        &mut staged,
+        &mut explained,
+        &mut stdout_vm,
+    );
     // Cross-file and second-pass findings, per file in input order, with the file's text.
     let mut by_file: BTreeMap<usize, Vec<Diagnostic>> = BTreeMap::new();
     for (vm, d) in &plan.findings {
         if let Some(&(fi, _)) = doc_of.get(*vm as usize) {
             let mut d = d.clone();
-            d.document = plan.origin(*vm).and_then(|(_, doc)| u32::try_from(doc).ok());
+            d.document = plan
+                .origin(*vm)
+                .and_then(|(_, doc)| u32::try_from(doc).ok());
             by_file.entry(fi).or_default().push(d);
         }
     }
@@ -646,7 +655,9 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
     let mut ids: Vec<VmId> = staged.keys().copied().collect();
     ids.sort_unstable();
     for id in ids {
-        let Some(s) = staged.remove(&id) else { continue };
+        let Some(s) = staged.remove(&id) else {
+            continue;
+        };
         if let Some(o) = &out_dir {
             if plan.blocked.contains(&id) {
                 o.discard(s);
@@ -758,7 +769,17 @@ fn second_pass(
             }
         }
     }
-    type Redo = (usize, Vec<Diagnostic>, Vec<(VmId, Option<Staged>, Option<Vec<Artifact>>, Option<Explained>)>, Vec<String>);
+    type Redo = (
+        usize,
+        Vec<Diagnostic>,
+        Vec<(
+            VmId,
+            Option<Staged>,
+            Option<Vec<Artifact>>,
+            Option<Explained>,
+        )>,
+        Vec<String>,
+    );
     let work: Vec<(usize, Vec<(usize, VmId)>)> = per_file.into_iter().collect();
     let redone: Vec<Redo> = work
         .into_par_iter()
@@ -823,4 +844,3 @@ fn second_pass(
     }
     late
 }
-

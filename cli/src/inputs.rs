@@ -95,14 +95,19 @@ pub fn unreadable(name: &str, e: &std::io::Error) -> Diagnostic {
 
 /// The informational finding for a path that is not read.
 pub fn skipped(name: &str, reason: &str) -> Diagnostic {
-    finding(Code::SkippedInput, name, format!("not read: {reason}"), None)
-        .with_severity(Severity::Info)
+    finding(
+        Code::SkippedInput,
+        name,
+        format!("not read: {reason}"),
+        None,
+    )
+    .with_severity(Severity::Info)
 }
 
 /// Opens a file for reading without blocking on a FIFO and (for walked files) without
 /// following a link, then refuses anything but a regular file.
 fn open_regular(path: &Path, nofollow: bool) -> std::io::Result<Result<std::fs::File, String>> {
-    use rustix::fs::{Mode, OFlags, FileType};
+    use rustix::fs::{FileType, Mode, OFlags};
     let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
     if nofollow {
         flags |= OFlags::NOFOLLOW;
@@ -179,7 +184,10 @@ mod tests {
     #[test]
     fn not_utf8_has_a_position() {
         let d = decode("f.yaml", b"a: 1\nbb: \xc3\x28\n".to_vec(), 100).unwrap_err();
-        assert_eq!((d.code, d.line, d.column), (Code::YamlSyntax, Some(2), Some(5)));
+        assert_eq!(
+            (d.code, d.line, d.column),
+            (Code::YamlSyntax, Some(2), Some(5))
+        );
         assert!(d.message.contains("0xc3"), "{}", d.message);
     }
 
@@ -188,7 +196,10 @@ mod tests {
         let s = decode("f", b"\xef\xbb\xbfa: 1\n".to_vec(), 100).unwrap();
         assert_eq!(s.text, "a: 1\n");
         let d = decode("f", b"a: 1\nb: 2\n".to_vec(), 6).unwrap_err();
-        assert_eq!((d.code, d.line, d.column), (Code::LimitExceeded, Some(2), Some(2)));
+        assert_eq!(
+            (d.code, d.line, d.column),
+            (Code::LimitExceeded, Some(2), Some(2))
+        );
         let mut r: &[u8] = &[b'x'; 100];
         assert_eq!(read_bounded(&mut r, 10).unwrap().len(), 11);
     }

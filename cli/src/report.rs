@@ -166,12 +166,7 @@ fn level_word(s: Severity) -> &'static str {
 }
 
 /// One finding in the rustc-like layout of the README.
-fn human_one(
-    out: &mut String,
-    d: &Diagnostic,
-    text: Option<(&str, &LineIndex)>,
-    style: &Style,
-) {
+fn human_one(out: &mut String, d: &Diagnostic, text: Option<(&str, &LineIndex)>, style: &Style) {
     let file = d.file.as_deref().unwrap_or("-");
     let title = if d.path.is_empty() {
         clean(&d.message)
@@ -208,7 +203,12 @@ fn human_one(
         };
         let _ = writeln!(out, " {} {}", style.paint("1;94", "-->"), clean(&loc));
         if let Some(h) = &d.help {
-            let _ = writeln!(out, "  {} {}", style.paint("1;94", "="), style.paint("1", &format!("help: {}", clean(h))));
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                style.paint("1;94", "="),
+                style.paint("1", &format!("help: {}", clean(h)))
+            );
         }
         return;
     };
@@ -220,7 +220,9 @@ fn human_one(
     }
     let num = n.to_string();
     let pad = " ".repeat(num.len());
-    let col = d.column.unwrap_or_else(|| u32::try_from(t[ls..s].chars().count() + 1).unwrap_or(u32::MAX));
+    let col = d
+        .column
+        .unwrap_or_else(|| u32::try_from(t[ls..s].chars().count() + 1).unwrap_or(u32::MAX));
     let _ = writeln!(
         out,
         "{pad}{} {}",
@@ -496,7 +498,12 @@ fn github(diags: &[Diagnostic]) -> String {
 }
 
 /// Formats one file's findings (sorted) for `format`; `text` is the file's text.
-pub fn format_chunk(format: Format, diags: &[Diagnostic], text: Option<&str>, color: bool) -> Chunk {
+pub fn format_chunk(
+    format: Format,
+    diags: &[Diagnostic],
+    text: Option<&str>,
+    color: bool,
+) -> Chunk {
     match format {
         Format::Human => Chunk {
             text: human(diags, text, color),

@@ -37,9 +37,15 @@ pub enum Input {
     Stdin,
     /// A regular file. `walked` files were found in a directory and are opened without
     /// following a link (the walk saw a regular file there).
-    File { path: PathBuf, walked: bool },
+    File {
+        path: PathBuf,
+        walked: bool,
+    },
     /// A path that is not read, and why (reported as an informational finding).
-    Skipped { path: PathBuf, reason: String },
+    Skipped {
+        path: PathBuf,
+        reason: String,
+    },
 }
 
 impl Input {
@@ -255,7 +261,13 @@ mod tests {
     fn ignore_files_and_excludes() {
         let d = tempfile::tempdir().unwrap();
         let root = d.path();
-        for f in ["keep.yaml", "gen/x.yaml", "charts/t.yaml", "y.tmpl.yaml", "local.yaml"] {
+        for f in [
+            "keep.yaml",
+            "gen/x.yaml",
+            "charts/t.yaml",
+            "y.tmpl.yaml",
+            "local.yaml",
+        ] {
             let p = root.join(f);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, "a: 1\n").unwrap();

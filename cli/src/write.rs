@@ -192,7 +192,11 @@ impl OutDir {
                 let fd = rustix::fs::openat(
                     &dir,
                     *file,
-                    OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    OFlags::WRONLY
+                        | OFlags::CREATE
+                        | OFlags::EXCL
+                        | OFlags::NOFOLLOW
+                        | OFlags::CLOEXEC,
                     Mode::from_raw_mode(0o644),
                 )
                 .map_err(|e| werr(e.into()))?;
@@ -251,8 +255,7 @@ impl OutDir {
                         return Err(err(e));
                     }
                 }
-                rustix::fs::renameat(&nsfd, s.tmp.as_str(), &nsfd, s.name.as_str())
-                    .map_err(err)?;
+                rustix::fs::renameat(&nsfd, s.tmp.as_str(), &nsfd, s.name.as_str()).map_err(err)?;
                 match remove_tree(&nsfd, &old, 0) {
                     Ok(()) | Err(rustix::io::Errno::NOENT) => Ok(()),
                     Err(e) => Err(err(e)),
@@ -267,7 +270,8 @@ impl OutDir {
 
     /// Removes a staged folder that must not be used (its VM failed after all).
     pub fn discard(&self, s: Staged) {
-        if let Ok(nsfd) = rustix::fs::openat(&self.root, s.ns.as_str(), dir_flags(), Mode::empty()) {
+        if let Ok(nsfd) = rustix::fs::openat(&self.root, s.ns.as_str(), dir_flags(), Mode::empty())
+        {
             let _ = remove_tree(&nsfd, &s.tmp, 0);
         }
     }
@@ -363,8 +367,15 @@ mod tests {
         let s = out.stage("ns", "vm", &[("netplan.yaml", b"n2")]).unwrap();
         out.commit(s).unwrap();
         assert_eq!(listing(&d.path().join("ns/vm")), vec!["netplan.yaml"]);
-        assert_eq!(listing(&d.path().join("ns")), vec!["vm"], "no temporary left");
-        assert_eq!(std::fs::read(d.path().join("ns/vm/netplan.yaml")).unwrap(), b"n2");
+        assert_eq!(
+            listing(&d.path().join("ns")),
+            vec!["vm"],
+            "no temporary left"
+        );
+        assert_eq!(
+            std::fs::read(d.path().join("ns/vm/netplan.yaml")).unwrap(),
+            b"n2"
+        );
     }
 
     #[test]
@@ -377,7 +388,10 @@ mod tests {
         let out = OutDir::open(&outp).unwrap();
         let e = out.stage("ns", "vm", &[("a", b"x")]).unwrap_err();
         assert!(e.message.contains("symbolic link"), "{e}");
-        assert!(listing(victim.path()).is_empty(), "nothing written through the link");
+        assert!(
+            listing(victim.path()).is_empty(),
+            "nothing written through the link"
+        );
         // A link at the VM's folder is replaced, not followed.
         std::fs::remove_file(outp.join("ns")).unwrap();
         std::fs::create_dir(outp.join("ns")).unwrap();
@@ -399,7 +413,12 @@ mod tests {
         write_file_atomic(&state, b"{}").unwrap();
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
         assert_eq!(std::fs::read_to_string(&state).unwrap(), "{}");
-        assert!(!std::fs::symlink_metadata(&state).unwrap().file_type().is_symlink());
+        assert!(
+            !std::fs::symlink_metadata(&state)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
     }
 
     #[test]

@@ -215,7 +215,10 @@ fn batch_checks_span_files() {
         assert!(d["file"].as_str().unwrap().ends_with(here), "{d}");
         assert_eq!(d["line"], 8);
         assert!(d["message"].as_str().unwrap().contains(other), "{d}");
-        assert!(d["related"][0]["file"].as_str().unwrap().ends_with(other), "{d}");
+        assert!(
+            d["related"][0]["file"].as_str().unwrap().ends_with(other),
+            "{d}"
+        );
     }
 }
 
@@ -225,7 +228,14 @@ fn render_stdout_and_out_dir() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("network:\n"));
     // Several artifacts on stdout: every one, each under a header (issue 9 item 10).
-    let o = guestnet(&["render", "-", "--target", "cloud-init"], Some(CLEAN));
+    let with_userdata = CLEAN.replace(
+        "bootstrap: {cloudInit: {}}",
+        "bootstrap: {cloudInit: {cloudConfig: {timezone: UTC}}}",
+    );
+    let o = guestnet(
+        &["render", "-", "--target", "cloud-init"],
+        Some(&with_userdata),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let t = stdout(&o);
     assert!(t.starts_with("# file: metadata.yaml\n"), "{t}");

@@ -67,6 +67,27 @@ fn golden() {
                     }
                 }
             }
+            // `--target all` semantics (GN312): what each VM gets, and why not the rest.
+            let render_all = std::fs::read_to_string(case.join("options.yaml"))
+                .is_ok_and(|o| o.lines().any(|l| l.trim() == "renderAll: true"));
+            if render_all {
+                let mut out = String::new();
+                for u in &compiled.units {
+                    let (Some(vm), Some(r)) = (&u.vm, &u.resolved) else {
+                        continue;
+                    };
+                    let mut all = render::render_targets(Target::ALL, &[], vm, r, &opts.render);
+                    for d in &mut all.diagnostics {
+                        u.locate(d);
+                    }
+                    for a in &all.artifacts {
+                        out.push_str(&format!("# {}\n", a.name));
+                    }
+                    out.push_str("# diagnostics\n");
+                    out.push_str(&diag_lines(all.diagnostics.iter()));
+                }
+                insta::assert_snapshot!("render-all", out);
+            }
             if explain_text.is_empty() {
                 return;
             }

@@ -69,6 +69,15 @@ struct Pool {
 
 impl Pool {
     fn describe(&self) -> String {
+        format!(
+            "{} {} range {}",
+            self.network,
+            self.subnet.network_cidr(),
+            self.ranges_text()
+        )
+    }
+
+    fn ranges_text(&self) -> String {
         let r: Vec<String> = self
             .ranges
             .iter()
@@ -82,12 +91,7 @@ impl Pool {
                 }
             })
             .collect();
-        format!(
-            "{} {} range {}",
-            self.network,
-            self.subnet.network_cidr(),
-            r.join(",")
-        )
+        r.join(",")
     }
 }
 
@@ -99,6 +103,7 @@ pub enum Outcome {
     Exhausted {
         network: String,
         subnet: String,
+        ranges: String,
         asked: usize,
         free: u128,
     },
@@ -290,9 +295,8 @@ impl Allocator {
                     let pool = self.pools.get(p.0);
                     Outcome::Exhausted {
                         network: pool.map(|x| x.network.clone()).unwrap_or_default(),
-                        subnet: pool
-                            .map(|x| x.describe())
-                            .unwrap_or_default(),
+                        subnet: pool.map(|x| x.subnet.network_cidr()).unwrap_or_default(),
+                        ranges: pool.map(|x| x.ranges_text()).unwrap_or_default(),
                         asked: asked.get(&p).copied().unwrap_or(0),
                         free: free.get(&p).copied().unwrap_or(0),
                     }
@@ -304,6 +308,7 @@ impl Allocator {
                 o.unwrap_or(Outcome::Exhausted {
                     network: String::new(),
                     subnet: String::new(),
+                    ranges: String::new(),
                     asked: 0,
                     free: 0,
                 })
@@ -371,13 +376,29 @@ mod tests {
     #[test]
     fn lowest_free_skips_reserved_gateway_statics_and_the_shared_subnet() {
         let cats = vec![
-            cat("net-a", "10.0.0.0/24", "10.0.0.10", &["10.0.0.10-10.0.0.20"], &["10.0.0.11"]),
+            cat(
+                "net-a",
+                "10.0.0.0/24",
+                "10.0.0.10",
+                &["10.0.0.10-10.0.0.20"],
+                &["10.0.0.11"],
+            ),
             // Another port group on the same subnet, with its own range and reservation.
-            cat("net-b", "10.0.0.0/24", "10.0.0.10", &["10.0.0.12-10.0.0.30"], &["10.0.0.13"]),
+            cat(
+                "net-b",
+                "10.0.0.0/24",
+                "10.0.0.10",
+                &["10.0.0.12-10.0.0.30"],
+                &["10.0.0.13"],
+            ),
         ];
         let mut a = Allocator::new(&cats);
         a.mark_used("10.0.0.12".parse().unwrap()); // another VM's static address
-        let reqs = vec![req(&a, 0, "ns/b/eth0"), req(&a, 1, "ns/c/eth0"), req(&a, 0, "ns/a/eth0")];
+        let reqs = vec![
+            req(&a, 0, "ns/b/eth0"),
+            req(&a, 1, "ns/c/eth0"),
+            req(&a, 0, "ns/a/eth0"),
+        ];
         let got: Vec<String> = a.allocate(&reqs).iter().map(addr).collect();
         // Served in key order: ns/a (net-a) .14, ns/b (net-a) .15, ns/c (net-b) .16.
         assert_eq!(got, vec!["10.0.0.15/24", "10.0.0.16/24", "10.0.0.14/24"]);
@@ -385,13 +406,27 @@ mod tests {
 
     #[test]
     fn exhausted_names_network_subnet_and_count() {
-        let cats = vec![cat("net-a", "10.0.0.0/24", "10.0.0.1", &["10.0.0.10-10.0.0.12"], &[])];
+        let cats = vec![cat(
+            "net-a",
+            "10.0.0.0/24",
+            "10.0.0.1",
+            &["10.0.0.10-10.0.0.12"],
+            &[],
+        )];
         let mut a = Allocator::new(&cats);
-        let reqs: Vec<Request> = (0..5).map(|i| req(&a, 0, &format!("ns/vm{i}/eth0"))).collect();
+        let reqs: Vec<Request> = (0..5)
+            .map(|i| req(&a, 0, &format!("ns/vm{i}/eth0")))
+            .collect();
         let got = a.allocate(&reqs);
         assert_eq!(addr(&got[2]), "10.0.0.12/24");
         match &got[3] {
-            Outcome::Exhausted { network, subnet, asked, free } => {
+            Outcome::Exhausted {
+                network,
+                subnet,
+                asked,
+                free,
+                ..
+            } => {
                 assert_eq!(network, "net-a");
                 assert!(subnet.contains("10.0.0.0/24"), "{subnet}");
                 assert_eq!((*asked, *free), (5, 3));
@@ -402,7 +437,13 @@ mod tests {
 
     #[test]
     fn pinned_addresses_are_kept_when_valid() {
-        let cats = vec![cat("net-a", "10.0.0.0/24", "10.0.0.1", &["10.0.0.10-10.0.0.20"], &[])];
+        let cats = vec![cat(
+            "net-a",
+            "10.0.0.0/24",
+            "10.0.0.1",
+            &["10.0.0.10-10.0.0.20"],
+            &[],
+        )];
         let mut a = Allocator::new(&cats);
         let mut r1 = req(&a, 0, "ns/z/eth0");
         r1.pinned = Some("10.0.0.10".parse().unwrap());
@@ -415,7 +456,13 @@ mod tests {
 
     #[test]
     fn ranges_are_checked() {
-        let c = cat("n", "10.0.0.0/24", "10.0.0.1", &["10.0.0.5-10.0.1.5", "x", "10.0.0.9-10.0.0.3", "10.0.0.7"], &[]);
+        let c = cat(
+            "n",
+            "10.0.0.0/24",
+            "10.0.0.1",
+            &["10.0.0.5-10.0.1.5", "x", "10.0.0.9-10.0.0.3", "10.0.0.7"],
+            &[],
+        );
         let d = check_catalog(&c);
         assert_eq!(d.len(), 3, "{d:?}");
         assert_eq!(d[0].path, "spec.subnets[0].ranges[0]");

@@ -195,9 +195,7 @@ mod tests {
         let mut more = refs.clone();
         more.push(&new_key);
         let after = assign(&more, &HashSet::new());
-        let changed: Vec<usize> = (0..refs.len())
-            .filter(|&i| before[i] != after[i])
-            .collect();
+        let changed: Vec<usize> = (0..refs.len()).filter(|&i| before[i] != after[i]).collect();
         assert!(
             changed.iter().all(|&i| i == victim),
             "only the colliding NIC may move: {changed:?} (victim {victim})"

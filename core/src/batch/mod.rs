@@ -36,9 +36,16 @@ pub enum Field {
     Name,
     /// The host name, from `spec.network.hostName` or (false) defaulted from metadata.name.
     HostName(bool),
-    Address { iface: u8, index: u8 },
-    Mac { iface: u8 },
-    Interface { iface: u8 },
+    Address {
+        iface: u8,
+        index: u8,
+    },
+    Mac {
+        iface: u8,
+    },
+    Interface {
+        iface: u8,
+    },
 }
 
 impl Field {
@@ -434,8 +441,11 @@ impl Planner {
                     .map(|(_, l)| l)
                     .collect();
                 const SHOWN: usize = 5;
-                let mut list: Vec<String> =
-                    others.iter().take(SHOWN).map(|l| self.describe(l.vm)).collect();
+                let mut list: Vec<String> = others
+                    .iter()
+                    .take(SHOWN)
+                    .map(|l| self.describe(l.vm))
+                    .collect();
                 if others.len() > SHOWN {
                     list.push(format!("{} more", others.len() - SHOWN));
                 }
@@ -558,11 +568,8 @@ impl Planner {
 
         // Addresses: remembered ones stay reserved while their VM exists.
         let mut allocator = self.allocator.clone();
-        let wanted: HashSet<(&str, &str)> = self
-            .alloc
-            .iter()
-            .map(|a| (&*a.key, &*a.network))
-            .collect();
+        let wanted: HashSet<(&str, &str)> =
+            self.alloc.iter().map(|a| (&*a.key, &*a.network)).collect();
         let mut pinned: HashMap<(&str, &str, bool), IpAddr> = HashMap::new();
         for (key, list) in &old.addresses {
             if !keep(key) {
@@ -615,6 +622,7 @@ impl Planner {
                 Outcome::Exhausted {
                     network,
                     subnet,
+                    ranges,
                     asked,
                     free,
                 } => {
@@ -623,7 +631,7 @@ impl Planner {
                         Code::Allocation,
                         a.at.field.path(),
                         format!(
-                            "no free {fam} address on network {network} (subnet {subnet}): the batch asks for {asked} address{}, {free} {} free",
+                            "no free {fam} address on network {network}, subnet {subnet} (range {ranges}): the batch asks for {asked} address{}, {free} {} free",
                             if asked == 1 { "" } else { "es" },
                             if free == 1 { "is" } else { "are" },
                         ),
@@ -654,11 +662,7 @@ impl Planner {
             }
         }
         findings.sort_by_key(|(vm, d)| (*vm, d.line, d.column));
-        let origins = self
-            .vms
-            .iter()
-            .map(|v| (v.file, v.document))
-            .collect();
+        let origins = self.vms.iter().map(|v| (v.file, v.document)).collect();
         Plan {
             findings,
             assigned,

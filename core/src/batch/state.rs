@@ -82,7 +82,8 @@ mod tests {
     #[test]
     fn round_trip_and_errors() {
         let mut s = IpamState::default();
-        s.macs.insert("ns/a/eth0".into(), "00:50:56:00:00:01".into());
+        s.macs
+            .insert("ns/a/eth0".into(), "00:50:56:00:00:01".into());
         s.addresses.insert(
             "ns/a/eth0".into(),
             vec![Address {

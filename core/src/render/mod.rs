@@ -168,7 +168,11 @@ pub fn render_targets(
                     let mut w = Diagnostic::new(
                         Code::TargetNotRendered,
                         d.path.clone(),
-                        format!("the {} target is left out for this VM: {}", t.as_str(), d.message),
+                        format!(
+                            "the {} target is left out for this VM: {}",
+                            t.as_str(),
+                            d.message
+                        ),
                     );
                     w.help = d.help.take();
                     *d = w;

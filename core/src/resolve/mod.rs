@@ -390,7 +390,11 @@ pub fn resolve_assigned(
             }
         }
         for (_, c, why) in assigned.addresses.iter().filter(|a| a.0 == i) {
-            let on = if c.is_ipv4() { dhcp4.value } else { dhcp6.value };
+            let on = if c.is_ipv4() {
+                dhcp4.value
+            } else {
+                dhcp6.value
+            };
             if !on {
                 addresses.push(src(*c, why.clone()));
             }

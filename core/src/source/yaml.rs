@@ -486,15 +486,20 @@ mod tests {
         let e = parse_documents(&many, &limits).unwrap_err();
         assert_eq!(e.code, Code::LimitExceeded);
         assert!(e.message.contains("all its documents"), "{}", e.message);
-        assert_eq!(parse_documents(&many, &Limits::default()).unwrap().len(), 200);
+        assert_eq!(
+            parse_documents(&many, &Limits::default()).unwrap().len(),
+            200
+        );
     }
 
     #[test]
     fn documents_are_handed_over_one_by_one() {
         let mut seen = Vec::new();
-        let r = parse_each("a: 1\n---\nb: 2\n---\nc: [\n", &Limits::default(), &mut |d| {
-            seen.push(d.index)
-        });
+        let r = parse_each(
+            "a: 1\n---\nb: 2\n---\nc: [\n",
+            &Limits::default(),
+            &mut |d| seen.push(d.index),
+        );
         assert_eq!(seen, vec![0, 1]);
         assert_eq!(r.unwrap_err().code, Code::YamlSyntax);
     }
