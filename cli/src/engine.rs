@@ -344,7 +344,7 @@ impl Ctx<'_> {
 }
 
 /// Main pass over one file.
-fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<String>) -> FileOut {
+fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<ReadOutcome>) -> FileOut {
     let opts = ctx.opts;
     let name = input.name();
     let scope = (opts.scope)(&name);
@@ -353,16 +353,17 @@ fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<String>) -> FileOut
         scope: scope.clone(),
         ..FileOut::default()
     };
-    let text = match cached {
-        Some(t) => Ok(t),
-        None => match inputs::read_input(input, opts.compile.limits.max_bytes) {
-            ReadOutcome::Text(s) => Ok(s.text),
-            ReadOutcome::Bad(d) => {
-                out.failed = true;
-                Err(d)
-            }
-            ReadOutcome::Skip(d) => Err(d),
-        },
+    let outcome = match cached {
+        Some(c) => c,
+        None => inputs::read_input(input, opts.compile.limits.max_bytes),
+    };
+    let text = match outcome {
+        ReadOutcome::Text(s) => Ok(s.text),
+        ReadOutcome::Bad(d) => {
+            out.failed = true;
+            Err(d)
+        }
+        ReadOutcome::Skip(d) => Err(d),
     };
     let text = match text {
         Ok(t) => t,
@@ -449,21 +450,26 @@ fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<String>) -> FileOut
 }
 
 /// Parses the files that mention catalogs; keeps texts for the main pass within a budget.
-fn scan_catalogs(inputs: &[Input], opts: &Options) -> (Vec<NetworkCatalog>, Vec<Option<String>>) {
+fn scan_catalogs(
+    inputs: &[Input],
+    opts: &Options,
+) -> (Vec<NetworkCatalog>, Vec<Option<ReadOutcome>>) {
     let limit = opts.compile.limits.max_bytes;
     let mut cats = opts.extra_catalogs.clone();
-    let mut cache: Vec<Option<String>> = Vec::with_capacity(inputs.len());
+    let mut cache: Vec<Option<ReadOutcome>> = Vec::with_capacity(inputs.len());
     let mut kept = 0usize;
     for chunk in inputs.chunks(CHUNK) {
-        let got: Vec<(Option<String>, Vec<NetworkCatalog>)> = chunk
+        let got: Vec<(Option<ReadOutcome>, Vec<NetworkCatalog>)> = chunk
             .par_iter()
             .map(|input| {
-                // Stdin is read once, in the main pass.
-                if matches!(input, Input::Stdin | Input::Skipped { .. }) {
+                if matches!(input, Input::Skipped { .. }) {
                     return (None, Vec::new());
                 }
-                let ReadOutcome::Text(s) = inputs::read_input(input, limit) else {
-                    return (None, Vec::new());
+                let s = match inputs::read_input(input, limit) {
+                    ReadOutcome::Text(s) => s,
+                    // Stdin cannot be read twice: keep what reading it gave.
+                    other if matches!(input, Input::Stdin) => return (Some(other), Vec::new()),
+                    _ => return (None, Vec::new()),
                 };
                 let mut found = Vec::new();
                 if s.text.contains("guestnet.dev/") {
@@ -473,15 +479,21 @@ fn scan_catalogs(inputs: &[Input], opts: &Options) -> (Vec<NetworkCatalog>, Vec<
                         }
                     });
                 }
-                (Some(s.text), found)
+                (Some(ReadOutcome::Text(s)), found)
             })
             .collect();
-        for (text, found) in got {
+        for ((text, found), input) in got.into_iter().zip(chunk) {
             cats.extend(found);
+            // Stdin cannot be read twice: it is always kept.
+            let stdin = matches!(input, Input::Stdin);
             let keep = text.filter(|t| {
-                let ok = kept + t.len() <= TEXT_CACHE_BYTES;
+                let len = match t {
+                    ReadOutcome::Text(s) => s.text.len(),
+                    _ => 0,
+                };
+                let ok = stdin || kept + len <= TEXT_CACHE_BYTES;
                 if ok {
-                    kept += t.len();
+                    kept += len;
                 }
                 ok
             });
@@ -541,10 +553,10 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
     let mut done = 0usize;
     let mut offset = 0usize;
     for chunk in inputs.chunks(CHUNK) {
-        let cached: Vec<Option<String>> = cache
+        let cached: Vec<Option<ReadOutcome>> = cache
             .get_mut(offset..offset + chunk.len())
             .map(|c| c.iter_mut().map(Option::take).collect())
-            .unwrap_or_else(|| vec![None; chunk.len()]);
+            .unwrap_or_else(|| (0..chunk.len()).map(|_| None).collect());
         let results: Vec<FileOut> = chunk
             .par_iter()
             .zip(cached.into_par_iter())

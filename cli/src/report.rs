@@ -199,6 +199,7 @@ fn human_one(out: &mut String, d: &Diagnostic, text: Option<(&str, &LineIndex)>,
     let Some((t, s, e, ls, le, n)) = snippet else {
         let loc = match (d.line, d.column) {
             (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
+            (Some(l), None) => format!("{file}:{l}"),
             _ => file.to_string(),
         };
         let _ = writeln!(out, " {} {}", style.paint("1;94", "-->"), clean(&loc));
@@ -649,7 +650,7 @@ mod tests {
     fn long_lines_are_windowed_and_findings_capped() {
         let text = format!("{}X{}\n", "a".repeat(100_000), "b".repeat(100_000));
         let d = at(&text, "X", 1, 100_001);
-        let got = human(&[d.clone()], Some(&text), false);
+        let got = human(std::slice::from_ref(&d), Some(&text), false);
         assert!(got.contains("...aaaa"), "{got}");
         assert!(got.len() < 1_000, "{}", got.len());
         let caret_line = got.lines().nth(4).unwrap();

@@ -221,10 +221,7 @@ impl OutDir {
             path: shown.display().to_string(),
             message: std::io::Error::from(e).to_string(),
         };
-        let nsfd = match subdir(&self.root, &s.ns, &self.shown(&s.ns)) {
-            Ok(fd) => fd,
-            Err(e) => return Err(e),
-        };
+        let nsfd = subdir(&self.root, &s.ns, &self.shown(&s.ns))?;
         let done = match rustix::fs::renameat_with(
             &nsfd,
             s.tmp.as_str(),

@@ -442,3 +442,24 @@ fn output_folders_never_collide() {
     let dup: Vec<_> = v.iter().filter(|x| x["code"] == "GN206").collect();
     assert_eq!(dup.len(), 2, "{v:?}");
 }
+
+#[test]
+fn catalogs_on_stdin_apply_to_its_vms() {
+    use std::io::Write;
+    let text = format!("{}---\n{CATALOG}", vm("a", "ns", 1, Some("net-a"), ""));
+    let mut c = Command::new(EXE)
+        .args(["explain", "-", "--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let o = c.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let v: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v[0]["resolved"]["interfaces"][0]["addresses"][0]["value"],
+        "10.0.0.10/24"
+    );
+}

@@ -257,12 +257,13 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_span(mut self, span: Span) -> Self {
+    pub fn with_span(mut self, span: impl Into<Span>) -> Self {
         self.set_span(span);
         self
     }
 
-    pub fn set_span(&mut self, span: Span) {
+    pub fn set_span(&mut self, span: impl Into<Span>) {
+        let span: Span = span.into();
         self.line = Some(span.line);
         self.column = Some(span.column);
         self.end_line = Some(span.end_line);

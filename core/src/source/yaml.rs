@@ -113,14 +113,13 @@ struct Builder<'a> {
     nodes: usize,
     aliases: usize,
     doc_index: usize,
-    /// Byte offset of the start of each line, to turn char markers into byte ranges.
-    line_starts: Vec<usize>,
+    /// Byte offset of the start of each line, to turn char markers into byte ranges; built
+    /// only if the parser ever gives a marker without a byte offset (8 bytes per line).
+    line_starts: std::cell::OnceCell<Vec<usize>>,
 }
 
 impl<'a> Builder<'a> {
     fn new(text: &'a str, limits: &'a Limits, on_doc: &'a mut dyn FnMut(Document)) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Builder {
             text,
             limits,
@@ -131,7 +130,7 @@ impl<'a> Builder<'a> {
             nodes: 0,
             aliases: 0,
             doc_index: 0,
-            line_starts,
+            line_starts: std::cell::OnceCell::new(),
         }
     }
 
@@ -141,6 +140,11 @@ impl<'a> Builder<'a> {
         }
         let line_start = self
             .line_starts
+            .get_or_init(|| {
+                let mut v = vec![0];
+                v.extend(self.text.match_indices('\n').map(|(i, _)| i + 1));
+                v
+            })
             .get(m.line().saturating_sub(1))
             .copied()
             .unwrap_or(self.text.len());
@@ -251,7 +255,7 @@ impl<'a> Builder<'a> {
                 }
                 let mut node = target.clone();
                 self.nodes = nodes;
-                node.span = span;
+                node.span = span.into();
                 self.push(node)?;
             }
             Event::Scalar(value, style, anchor, tag) => {
@@ -275,8 +279,8 @@ impl<'a> Builder<'a> {
                     ScalarKind::Quoted
                 };
                 let node = Node {
-                    kind: NodeKind::Scalar(value.into_owned(), kind),
-                    span,
+                    kind: NodeKind::Scalar(value.into_owned().into_boxed_str(), kind),
+                    span: span.into(),
                 };
                 if anchor != 0 {
                     self.anchors.insert(anchor, node.clone());
@@ -311,8 +315,8 @@ impl<'a> Builder<'a> {
                         anchor,
                     } => (
                         Node {
-                            kind: NodeKind::Seq(items),
-                            span: join(start, span),
+                            kind: NodeKind::Seq(items.into_boxed_slice()),
+                            span: join(start, span).into(),
                         },
                         anchor,
                     ),
@@ -323,8 +327,8 @@ impl<'a> Builder<'a> {
                         ..
                     } => (
                         Node {
-                            kind: NodeKind::Map(entries),
-                            span: join(start, span),
+                            kind: NodeKind::Map(entries.into_boxed_slice()),
+                            span: join(start, span).into(),
                         },
                         anchor,
                     ),
@@ -355,7 +359,7 @@ impl<'a> Builder<'a> {
             None => {
                 // An empty document (`---` alone) is skipped, as kubectl does.
                 let empty = matches!(&node.kind, NodeKind::Scalar(s, ScalarKind::Plain)
-                    if s.is_empty() || s == "~" || s == "null");
+                    if s.is_empty() || &**s == "~" || &**s == "null");
                 if !empty {
                     (self.on_doc)(Document {
                         index: self.doc_index,
