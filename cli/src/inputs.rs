@@ -16,9 +16,15 @@ pub struct Source {
     pub text: String,
 }
 
-/// Reads at most `limit + 1` bytes: enough to know that the input is too large.
-fn read_bounded(r: &mut dyn Read, limit: usize) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
+/// Reads at most `limit + 1` bytes: enough to know that the input is too large. `size` (a
+/// regular file's length) sizes the buffer so that a file takes one read plus the one that
+/// sees its end, instead of a doubling series of small reads.
+fn read_bounded(r: &mut dyn Read, limit: usize, size: Option<u64>) -> std::io::Result<Vec<u8>> {
+    let want = size
+        .and_then(|s| usize::try_from(s).ok())
+        .map(|s| s.min(limit).saturating_add(1))
+        .unwrap_or(0);
+    let mut buf = Vec::with_capacity(want);
     r.take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
         .read_to_end(&mut buf)?;
     Ok(buf)
@@ -106,7 +112,10 @@ pub fn skipped(name: &str, reason: &str) -> Diagnostic {
 
 /// Opens a file for reading without blocking on a FIFO and (for walked files) without
 /// following a link, then refuses anything but a regular file.
-fn open_regular(path: &Path, nofollow: bool) -> std::io::Result<Result<std::fs::File, String>> {
+fn open_regular(
+    path: &Path,
+    nofollow: bool,
+) -> std::io::Result<Result<(std::fs::File, u64), String>> {
     use rustix::fs::{FileType, Mode, OFlags};
     let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
     if nofollow {
@@ -118,7 +127,8 @@ fn open_regular(path: &Path, nofollow: bool) -> std::io::Result<Result<std::fs::
     if ft != FileType::RegularFile {
         return Ok(Err(format!("is a {ft:?}, not a regular file")));
     }
-    Ok(Ok(std::fs::File::from(fd)))
+    let size = u64::try_from(st.st_size).unwrap_or(0);
+    Ok(Ok((std::fs::File::from(fd), size)))
 }
 
 /// What reading an input gave.
@@ -136,7 +146,7 @@ pub fn read_input(input: &crate::walk::Input, limit: usize) -> ReadOutcome {
     use crate::walk::Input;
     let name = input.name();
     match input {
-        Input::Stdin => match read_bounded(&mut std::io::stdin().lock(), limit) {
+        Input::Stdin => match read_bounded(&mut std::io::stdin().lock(), limit, None) {
             Ok(b) => match decode(&name, b, limit) {
                 Ok(s) => ReadOutcome::Text(s),
                 Err(d) => ReadOutcome::Bad(d),
@@ -147,7 +157,7 @@ pub fn read_input(input: &crate::walk::Input, limit: usize) -> ReadOutcome {
         Input::File { path, walked } => match open_regular(path, *walked) {
             Err(e) => ReadOutcome::Bad(unreadable(&name, &e)),
             Ok(Err(why)) => ReadOutcome::Skip(skipped(&name, &why)),
-            Ok(Ok(mut f)) => match read_bounded(&mut f, limit) {
+            Ok(Ok((mut f, size))) => match read_bounded(&mut f, limit, Some(size)) {
                 Ok(b) => match decode(&name, b, limit) {
                     Ok(s) => ReadOutcome::Text(s),
                     Err(d) => ReadOutcome::Bad(d),
@@ -201,6 +211,8 @@ mod tests {
             (Code::LimitExceeded, Some(2), Some(2))
         );
         let mut r: &[u8] = &[b'x'; 100];
-        assert_eq!(read_bounded(&mut r, 10).unwrap().len(), 11);
+        assert_eq!(read_bounded(&mut r, 10, None).unwrap().len(), 11);
+        let mut r: &[u8] = &[b'x'; 100];
+        assert_eq!(read_bounded(&mut r, 10, Some(100)).unwrap().len(), 11);
     }
 }
