@@ -471,7 +471,7 @@ fn an_unreadable_file_is_a_finding_and_json_stays_an_array() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     let v = json(&o);
-    assert_eq!(v[0]["code"], "GN010", "{v:?}");
+    assert_eq!(v[0]["code"], "GN012", "{v:?}");
     assert_eq!(v[1]["code"], "GN201", "the batch goes on");
 }
 

@@ -4,8 +4,10 @@
 //! gateways, DNS, MAC matching, hostname, time zone, vApp properties) agrees with what
 //! guestnet resolved. A hostile-value corpus then proves no value can add a key, section,
 //! element or line: each output is re-read by the real parser (configparser through
-//! cloud-init, minidom through cloud-init's OVF datasource) and, for VMX, by an independent
-//! line reader in the oracle script.
+//! cloud-init, minidom through cloud-init's OVF datasource) and, for VMX, by libvirt's own
+//! VMX parser (the NICs: count, MAC, model, networkName) and by ESXi's line reader (ported
+//! from open-vm-tools, `oracles/vmx_dictll.py`: every key, and the guestinfo.ovfEnv read by
+//! cloud-init's OVF parser).
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -340,6 +342,9 @@ fn hostile_values_cannot_change_structure() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
+    let lv_dir = dir.path().join("libvirt");
+    std::fs::create_dir_all(&lv_dir).unwrap();
+    let mut lv: Vec<(VirtualMachine, Resolved, std::path::PathBuf)> = Vec::new();
     let mut expect: BTreeMap<String, Expected> = BTreeMap::new();
     let (mut rejected, mut rendered) = (0, 0);
     let mut n = 0;
@@ -416,6 +421,9 @@ fn hostile_values_cannot_change_structure() {
                 let stem = format!("{n:04}-{slot}");
                 std::fs::write(dir.path().join(format!("{stem}.{ext}")), &a.content).unwrap();
                 if t == Target::Vmx {
+                    let f = lv_dir.join(format!("{stem}.vmx"));
+                    std::fs::write(&f, common::libvirt::wrap(&a.content)).unwrap();
+                    lv.push((vm.clone(), r.clone(), f));
                     let keys = vmx::lex(&a.content)
                         .unwrap()
                         .into_iter()
@@ -493,8 +501,28 @@ fn hostile_values_cannot_change_structure() {
             failures.push(format!("{file}: {}", problems.join("; ")));
         }
     }
+    // The NICs of every hostile VMX, through libvirt's parser.
+    if common::libvirt::available() {
+        let path = common::libvirt::stand_ins(&dir.path().join("bin"));
+        let files: Vec<std::path::PathBuf> = lv.iter().map(|x| x.2.clone()).collect();
+        let parsed = common::libvirt::domxml_from_native(&path, &files);
+        for (vm, r, f) in &lv {
+            let problems = match &parsed[f] {
+                Ok(xml) => common::libvirt::check_nics(vm, r, &common::libvirt::nics(xml)),
+                Err(e) => vec![format!("libvirt rejected it: {e}")],
+            };
+            if !problems.is_empty() {
+                failures.push(format!(
+                    "{} (libvirt): {}",
+                    f.display(),
+                    problems.join("; ")
+                ));
+            }
+        }
+    }
     eprintln!(
-        "hostile corpus: {n} VMs, {rendered} artifacts re-read by the real parsers, {rejected} rejections (validation or renderer)"
+        "hostile corpus: {n} VMs, {rendered} artifacts re-read by the real parsers ({} VMX also by libvirt), {rejected} rejections (validation or renderer)",
+        lv.len()
     );
     assert!(
         failures.is_empty(),

@@ -9,6 +9,8 @@ use guestnet_core::validate::NetworkProvider;
 use guestnet_core::vim25::VimVersion;
 use std::path::{Path, PathBuf};
 
+pub mod libvirt;
+
 /// A golden case's `options.yaml` (one `key: value` per line) as compile options.
 pub fn case_options(case: &Path) -> CompileOptions {
     let mut o = CompileOptions::default();
@@ -99,4 +101,79 @@ pub fn oracle_found(found: bool, what: &str, why: &str) -> bool {
     }
     eprintln!("\n!!! {msg} !!!\n");
     false
+}
+
+/// One rendering variant of a golden case: the case's own options with `style` and, when
+/// given, `policy` put over them.
+pub fn variant_options(
+    case: &Path,
+    style: GatewayStyle,
+    policy: Option<MacPolicy>,
+) -> CompileOptions {
+    let mut o = case_options(case);
+    o.render.gateway_style = style;
+    if let Some(p) = policy {
+        o.resolve.mac_policy = p;
+    }
+    o
+}
+
+/// A route as the guest's network stack holds it: destination address and prefix length,
+/// next hop, metric. Destinations keep their host bits, as netplan and cloud-init do.
+pub type GuestRoute = (std::net::IpAddr, u8, std::net::IpAddr, Option<i64>);
+
+/// The routes an interface must end up with, from the resolved configuration alone: its
+/// gateways as default routes plus its own routes (`default` is the default route of the
+/// next hop's family). A set: declaring the same route twice is still one route.
+pub fn expected_routes(
+    f: &guestnet_core::resolve::Interface,
+) -> std::collections::BTreeSet<GuestRoute> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let unspecified = |gw: &IpAddr| -> IpAddr {
+        if gw.is_ipv4() {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        }
+    };
+    let mut out = std::collections::BTreeSet::new();
+    for g in [&f.gateway4, &f.gateway6].into_iter().flatten() {
+        out.insert((unspecified(&g.value), 0, g.value, None));
+    }
+    for r in &f.routes {
+        let via: IpAddr = r.via.parse().unwrap();
+        let (dest, prefix) = if r.to == "default" {
+            (unspecified(&via), 0)
+        } else {
+            let (a, p) = r.to.split_once('/').unwrap();
+            (a.parse().unwrap(), p.parse().unwrap())
+        };
+        out.insert((dest, prefix, via, r.metric));
+    }
+    out
+}
+
+/// `ip/prefix` -> (address, prefix).
+pub fn split_cidr(s: &str) -> Option<(std::net::IpAddr, u8)> {
+    let (a, p) = s.split_once('/')?;
+    Some((a.parse().ok()?, p.parse().ok()?))
+}
+
+/// A scratch directory for an oracle's batch: a fresh temporary one, or, when
+/// `GUESTNET_ORACLE_DIR` is set, that directory (kept, to rerun the oracle by hand).
+pub fn oracle_dir(name: &str) -> (Option<tempfile::TempDir>, PathBuf) {
+    match std::env::var_os("GUESTNET_ORACLE_DIR") {
+        Some(d) => {
+            let p = PathBuf::from(d).join(name);
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(&p).unwrap();
+            eprintln!("oracle batch kept in {}", p.display());
+            (None, p)
+        }
+        None => {
+            let t = tempfile::tempdir().unwrap();
+            let p = t.path().to_path_buf();
+            (Some(t), p)
+        }
+    }
 }

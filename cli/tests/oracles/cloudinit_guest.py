@@ -5,9 +5,12 @@ one JSON object per file on stdout. Run with the system interpreter (/usr/bin/py
 import configparser
 import json
 import os
-import re
 import sys
 from xml.dom import minidom
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vmx_dictll  # noqa: E402  (next to this script)
 
 from cloudinit.sources import DataSourceOVF as ovf
 from cloudinit.sources.helpers.vmware.imc.config import Config
@@ -37,27 +40,10 @@ def ovfenv(path):
     return {"properties": props, "metadata": md, "elements": elements, "property_elements": nprops}
 
 
-VMX_LINE = re.compile(r'^\s*([A-Za-z.][A-Za-z0-9_:.-]*)\s*=\s*"([^"]*)"\s*$')
-
-
-def vmx_unescape(v):
-    return re.sub(r"\|([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), v)
-
-
 def vmx(path):
-    """An independent reading of a VMX snippet (open-vm-tools dictll line grammar): every
-    non-blank line is key = "value"; |XX escapes decoded. The embedded guestinfo.ovfEnv is
-    read with cloud-init's OVF parser."""
-    keys, values = [], {}
-    with open(path, encoding="utf-8") as f:
-        for line in f.read().split("\n"):
-            if not line.strip():
-                continue
-            m = VMX_LINE.match(line)
-            if not m:
-                raise ValueError(f"not a VMX line: {line!r}")
-            keys.append(m.group(1))
-            values[m.group(1)] = vmx_unescape(m.group(2))
+    """A VMX snippet read as ESXi reads it (vmx_dictll: open-vm-tools' line reader and
+    unescaping); the embedded guestinfo.ovfEnv is read with cloud-init's OVF parser."""
+    keys, values = vmx_dictll.read(path)
     out = {"keys": keys, "values": values}
     if "guestinfo.ovfEnv" in values:
         out["ovf_properties"] = ovf.get_properties(values["guestinfo.ovfEnv"])

@@ -75,7 +75,8 @@ impl Target {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum GatewayStyle {
-    /// `routes: [{to: default, via}]` — what netplan recommends.
+    /// `routes: [{to: 0.0.0.0/0, via}]` for the IPv4 default gateway (netplan deprecated
+    /// `gateway4`); the IPv6 one stays `gateway6`, which cloud-init 22.4 reads right.
     #[default]
     Routes,
     /// Deprecated `gateway4`/`gateway6` keys, byte-compatible with vm-operator.

@@ -42,8 +42,7 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
     let mut seen_ip: BTreeMap<IpAddr, String> = BTreeMap::new();
     let mut seen_mac: BTreeMap<[u8; 6], String> = BTreeMap::new();
     let mut seen_dev: BTreeMap<String, String> = BTreeMap::new();
-    // Default routes per family: (path, next hop, metric). A gateway has no metric.
-    let mut defaults: [Vec<(String, IpAddr, Option<i64>)>; 2] = [Vec::new(), Vec::new()];
+    let mut defaults: [Vec<DefaultRoute>; 2] = [Vec::new(), Vec::new()];
     for (i, iface) in net.interfaces.iter().enumerate() {
         let p = iface_path(i);
         let nets = cidrs(iface);
@@ -120,7 +119,7 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
             if ip.is_ipv4() != (fam == 4) {
                 continue;
             }
-            defaults[usize::from(fam == 6)].push((format!("{p}.{path}"), ip, None));
+            defaults[usize::from(fam == 6)].push((format!("{p}.{path}"), i, ip, None));
             let same: Vec<&Cidr> = nets
                 .iter()
                 .map(|(_, c)| c)
@@ -175,7 +174,7 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
             let via = parse_ip(&r.via);
             if r.to == "default" {
                 if let Some(v) = via {
-                    defaults[usize::from(!v.is_ipv4())].push((rp.clone(), v, r.metric));
+                    defaults[usize::from(!v.is_ipv4())].push((rp.clone(), i, v, r.metric));
                 }
             } else if let Ok(to) = parse_cidr(&r.to) {
                 if to.has_host_bits() {
@@ -193,7 +192,7 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
                 if to.prefix == 0
                     && let Some(v) = via
                 {
-                    defaults[usize::from(!v.is_ipv4())].push((rp.clone(), v, r.metric));
+                    defaults[usize::from(!v.is_ipv4())].push((rp.clone(), i, v, r.metric));
                 }
             }
             if let Some(v) = via {
@@ -220,21 +219,27 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
         check_catalog(cx, &p, iface, &nets);
     }
     for (fam, list) in [(4, &defaults[0]), (6, &defaults[1])] {
-        // The same next hop declared twice (gateway4 plus `to: default`) is one route, and a
-        // default route with its own metric is a deliberate fallback, not a conflict.
-        let mut distinct: Vec<&(String, IpAddr, Option<i64>)> = Vec::new();
+        // netplan declares one default route per family, table and metric across all
+        // interfaces. The same next hop declared twice on one interface (gateway4 plus
+        // `to: default`) is one declaration in guestnet's output; the same next hop on two
+        // interfaces is two, and a default route with its own metric is a deliberate
+        // fallback, not a conflict.
+        let mut distinct: Vec<&DefaultRoute> = Vec::new();
         for d in list {
-            if !distinct.iter().any(|x| x.1 == d.1 && x.2 == d.2) {
+            if !distinct
+                .iter()
+                .any(|x| x.1 == d.1 && x.2 == d.2 && x.3 == d.3)
+            {
                 distinct.push(d);
             }
         }
-        let mut metrics: Vec<Option<i64>> = distinct.iter().map(|d| d.2).collect();
+        let mut metrics: Vec<Option<i64>> = distinct.iter().map(|d| d.3).collect();
         metrics.sort();
         metrics.dedup();
         for metric in metrics {
             let group: Vec<&str> = distinct
                 .iter()
-                .filter(|d| d.2 == metric)
+                .filter(|d| d.3 == metric)
                 .map(|d| d.0.as_str())
                 .collect();
             let Some(second) = group.get(1) else { continue };
@@ -247,6 +252,10 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
         }
     }
 }
+
+/// A default route declaration: (path, interface index, next hop, metric); a gateway has
+/// no metric.
+type DefaultRoute = (String, usize, IpAddr, Option<i64>);
 
 fn too_many_ns(path: &str, n: usize) -> Diagnostic {
     Diagnostic::new(
@@ -472,6 +481,20 @@ mod tests {
                 "GN212 spec.network.interfaces[0].addresses[1]: Invalid value: \"10.0.0.0/24\": 10.0.0.0 is the network address of its subnet",
                 "GN205 spec.network.interfaces[1].addresses[0]: Invalid value: \"10.0.0.5/24\": address 10.0.0.5 is already assigned at spec.network.interfaces[0].addresses[0]",
             ]
+        );
+    }
+
+    #[test]
+    fn one_next_hop_on_two_interfaces_is_two_default_routes() {
+        // netplan: "Conflicting default route declarations ... first declared in eth1 but
+        // also in eth0"; the same declaration twice on one interface is one route.
+        let r = run(&ci(
+            "    - name: eth0\n      addresses: [10.0.0.5/24]\n      gateway4: 10.0.0.1\n    - name: eth1\n      addresses: [10.0.0.6/24]\n      gateway4: 10.0.0.1\n    - name: eth2\n      addresses: [10.2.0.6/24]\n      gateway4: 10.2.0.1\n      routes: [{to: default, via: 10.2.0.1}, {to: 0.0.0.0/0, via: 10.2.0.1}]\n",
+        ));
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert!(
+            r[0].contains("(spec.network.interfaces[0].gateway4, spec.network.interfaces[1].gateway4, spec.network.interfaces[2].gateway4)"),
+            "{r:?}"
         );
     }
 
