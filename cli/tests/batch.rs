@@ -255,7 +255,7 @@ fn an_exhausted_range_names_network_subnet_and_count() {
     let o = run(&["validate", d.path().to_str().unwrap(), "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
     let v: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
-    let ex: Vec<_> = v.iter().filter(|x| x["code"] == "GN217").collect();
+    let ex: Vec<_> = v.iter().filter(|x| x["code"] == "GN236").collect();
     // Range .10-.14 without the reserved .11: 4 free for 6 requests.
     assert_eq!(ex.len(), 2, "{v:?}");
     let m = ex[0]["message"].as_str().unwrap();
@@ -373,7 +373,7 @@ fn target_all_renders_what_each_vm_can_have() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let v = stderr_json(&o);
-    let w: Vec<_> = v.iter().filter(|x| x["code"] == "GN312").collect();
+    let w: Vec<_> = v.iter().filter(|x| x["code"] == "GN313").collect();
     assert_eq!(w.len(), 1, "{v:?}");
     assert_eq!(w[0]["severity"], "warning");
     assert!(w[0]["file"].as_str().unwrap().ends_with("a.yaml"));

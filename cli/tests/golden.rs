@@ -67,7 +67,7 @@ fn golden() {
                     }
                 }
             }
-            // `--target all` semantics (GN312): what each VM gets, and why not the rest.
+            // `--target all` semantics (GN313): what each VM gets, and why not the rest.
             let render_all = std::fs::read_to_string(case.join("options.yaml"))
                 .is_ok_and(|o| o.lines().any(|l| l.trim() == "renderAll: true"));
             if render_all {

@@ -116,7 +116,7 @@ codes! {
     NoAddressing = "GN214", Info, "interface without DHCP or static addresses";
     GatewayIsAddress = "GN215", Error, "gateway equals the interface's own address";
     UnknownNetwork = "GN216", Warning, "interface refers to a network the catalog does not describe";
-    Allocation = "GN217", Error, "address allocation from the network catalog: invalid range or no free address";
+    Allocation = "GN236", Error, "address allocation from the network catalog: invalid range or no free address";
     XmlInput = "GN221", Error, "XML input is not well-formed or not a vim25 CustomizationSpec";
     UnsafeValue = "GN230", Error, "value contains characters a guest artifact format cannot carry";
     TimeZone = "GN231", Error, "time zone is not a tz database name";
@@ -128,7 +128,7 @@ codes! {
     EquivalentForm = "GN302", Info, "a value is written in an equivalent form that every consumer accepts";
     ApiVersionDropped = "GN310", Warning, "the requested vSphere API version has no element for this value";
     GoscLimit = "GN311", Error, "a value exceeds what a vim25 CustomizationSpec can carry";
-    TargetNotRendered = "GN312", Warning, "--target all: a target that cannot be rendered for this VM is left out";
+    TargetNotRendered = "GN313", Warning, "--target all: a target that cannot be rendered for this VM is left out";
     CustCfgPrimary = "GN320", Warning, "cust.cfg gives the default route to the PRIMARY NIC only";
     CustCfgNeedsMac = "GN321", Error, "cust.cfg needs every NIC's MAC address";
     TargetUnused = "GN401", Info, "the VM's bootstrap provider does not read this artifact";

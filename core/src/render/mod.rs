@@ -142,7 +142,7 @@ pub fn render(target: Target, vm: &VirtualMachine, r: &Resolved, opts: &RenderOp
 
 /// Renders several targets for one VM, all or nothing per target. A target in `strict` (named
 /// explicitly by the user) that cannot be rendered keeps its errors; any other (`--target
-/// all`) is left out with `GN312` warnings saying why, and the VM keeps the targets it can have.
+/// all`) is left out with `GN313` warnings saying why, and the VM keeps the targets it can have.
 pub fn render_targets(
     targets: &[Target],
     strict: &[Target],
