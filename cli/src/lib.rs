@@ -2,10 +2,13 @@
 //! schema generation, exposed so integration tests and benches use exactly what the CLI uses.
 
 pub mod crd;
+pub mod engine;
 pub mod inputs;
-pub mod output;
 pub mod report;
 pub mod schema;
+pub mod sink;
+pub mod walk;
+pub mod write;
 
 /// The embedded example spec (`guestnet example`).
 pub const EXAMPLE: &str = include_str!("example.yaml");

@@ -1,19 +1,20 @@
 //! `guestnet`: validate, render and explain VM Operator VirtualMachine network specs.
 
-use guestnet_cli::{EXAMPLE, inputs, output, report, schema};
+use guestnet_cli::engine::{self, EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, Mode};
+use guestnet_cli::sink::{Io, Stream};
+use guestnet_cli::walk::WalkOptions;
+use guestnet_cli::{EXAMPLE, inputs, report, schema};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use guestnet_core::batch::{Origin, cross_check};
-use guestnet_core::pipeline::{self, CompileOptions, Doc, Input, Unit};
+use guestnet_core::pipeline::CompileOptions;
 use guestnet_core::render::gosc::EnvelopeKind;
-use guestnet_core::render::{self, GatewayStyle, Target};
+use guestnet_core::render::{GatewayStyle, Target};
 use guestnet_core::resolve::MacPolicy;
 use guestnet_core::validate::{FeatureGates, NetworkProvider};
 use guestnet_core::vim25::VimVersion;
-use guestnet_core::{Diagnostic, Severity, diagnostic, explain};
-use rayon::prelude::*;
+use guestnet_core::{Severity, parse};
 use report::Format;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -117,6 +118,17 @@ struct CommonArgs {
     /// rejections.
     #[arg(long, value_name = "NAME=BOOL,...", value_parser = FeatureGates::parse)]
     feature_gates: Option<FeatureGates>,
+    /// Skip paths matching this gitignore-style glob (repeatable; relative to the current
+    /// directory, a pattern without `/` matches at any depth).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Do not honour .gitignore and .guestnetignore files in walked directories.
+    #[arg(long)]
+    no_ignore: bool,
+    /// Keep allocated addresses and derived MACs stable across runs in this file (read by
+    /// every command, written atomically by `render`).
+    #[arg(long, value_name = "FILE")]
+    ipam_state: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -144,8 +156,10 @@ struct CheckArgs {
 struct RenderArgs {
     #[command(flatten)]
     common: CommonArgs,
-    #[arg(long, value_enum)]
-    target: TargetArg,
+    /// Targets, comma-separated (`netplan,gosc`), or `all` (what each VM can have; the rest
+    /// are warnings).
+    #[arg(long, value_enum, value_delimiter = ',', required = true)]
+    target: Vec<TargetArg>,
     /// Write one folder per VM (<dir>/<namespace>/<name>/); required for several VMs or targets.
     #[arg(long)]
     out_dir: Option<PathBuf>,
@@ -221,15 +235,11 @@ enum GatewayStyleArg {
     Gateway4,
 }
 
-/// Exit statuses scripts rely on.
-const EXIT_CLEAN: u8 = 0;
-const EXIT_FINDINGS: u8 = 1;
-const EXIT_USAGE: u8 = 2;
-
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
+            // clap writes with write!, which reports (does not panic on) a failed stream.
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() {
                 EXIT_USAGE
@@ -238,25 +248,27 @@ fn main() -> ExitCode {
             });
         }
     };
-    match run(cli) {
-        Ok(code) => ExitCode::from(code),
+    let mut io = Io::std();
+    let status = match run(cli, &mut io) {
+        Ok(code) => code,
         Err(msg) => {
-            eprintln!("guestnet: {msg}");
-            ExitCode::from(EXIT_USAGE)
+            io.err.write_str(&format!("guestnet: {msg}\n"));
+            EXIT_USAGE
         }
-    }
+    };
+    ExitCode::from(io.finish(status))
 }
 
-fn run(cli: Cli) -> Result<u8, String> {
+fn run(cli: Cli, io: &mut Io) -> Result<u8, String> {
     match cli.cmd {
-        Cmd::Validate(a) => validate(a),
-        Cmd::Render(a) => render_cmd(a),
-        Cmd::Explain(a) => explain_cmd(a),
+        Cmd::Validate(a) => validate(a, io),
+        Cmd::Render(a) => render_cmd(a, io),
+        Cmd::Explain(a) => explain_cmd(a, io),
         Cmd::Schema { kind } => {
-            print(&schema::schema_text(kind))?;
+            io.out.write_str(&schema::schema_text(kind));
             Ok(EXIT_CLEAN)
         }
-        Cmd::Convert(a) => convert_cmd(a),
+        Cmd::Convert(a) => convert_cmd(a, io),
         Cmd::Rules => {
             let mut out = String::new();
             for c in guestnet_core::Code::ALL {
@@ -271,21 +283,14 @@ fn run(cli: Cli) -> Result<u8, String> {
                 }
                 out.push('\n');
             }
-            print(&out)?;
+            io.out.write_str(&out);
             Ok(EXIT_CLEAN)
         }
         Cmd::Example => {
-            print(EXAMPLE)?;
+            io.out.write_str(EXAMPLE);
             Ok(EXIT_CLEAN)
         }
     }
-}
-
-fn print(s: &str) -> Result<(), String> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(s.as_bytes())
-        .and_then(|_| out.flush())
-        .map_err(|e| format!("cannot write to stdout: {e}"))
 }
 
 fn options(c: &CommonArgs) -> CompileOptions {
@@ -305,350 +310,106 @@ fn options(c: &CommonArgs) -> CompileOptions {
     o
 }
 
-/// Everything a command needs about its inputs.
-struct Batch {
-    sources: Vec<inputs::Source>,
-    /// Per file: units (one per VirtualMachine or unreadable document) with diagnostics.
-    files: Vec<Vec<Unit>>,
-    /// File-level and catalog diagnostics.
-    other: Vec<Diagnostic>,
-}
-
-impl Batch {
-    fn units(&self) -> impl Iterator<Item = (&str, &Unit)> {
-        self.sources
-            .iter()
-            .zip(&self.files)
-            .flat_map(|(s, us)| us.iter().map(move |u| (s.name.as_str(), u)))
+fn engine_options(c: &CommonArgs, format: Format, report_to: Stream) -> engine::Options {
+    let tty = match report_to {
+        Stream::Stdout => std::io::stdout().is_terminal(),
+        Stream::Stderr => std::io::stderr().is_terminal(),
+    };
+    engine::Options {
+        compile: options(c),
+        walk: WalkOptions {
+            excludes: c.exclude.clone(),
+            ignore_files: !c.no_ignore,
+        },
+        format,
+        color: color_for(tty),
+        info: c.info,
+        ipam_state: c.ipam_state.clone(),
+        report_to,
+        progress: std::io::stderr().is_terminal(),
+        ..engine::Options::default()
     }
-
-    /// Every diagnostic with its file name, sorted by file then position.
-    fn diagnostics(&self, info: bool) -> Vec<Diagnostic> {
-        let mut all: Vec<Diagnostic> = self.other.clone();
-        for (file, u) in self.units() {
-            all.extend(u.diagnostics.iter().cloned().map(|mut d| {
-                d.file = Some(file.to_string());
-                d
-            }));
-        }
-        if !info {
-            all.retain(|d| d.severity != Severity::Info);
-        }
-        let order: Vec<&str> = self.sources.iter().map(|s| s.name.as_str()).collect();
-        all.sort_by_key(|d| {
-            order
-                .iter()
-                .position(|n| Some(*n) == d.file.as_deref())
-                .unwrap_or(usize::MAX)
-        });
-        // Stable sort keeps file order; sort within a file by position.
-        let mut out = Vec::with_capacity(all.len());
-        for chunk in all.chunk_by(|a, b| a.file == b.file) {
-            let mut c = chunk.to_vec();
-            diagnostic::sort(&mut c);
-            out.extend(c);
-        }
-        out
-    }
-}
-
-fn load_batch(common: &CommonArgs, opts: &CompileOptions) -> Result<Batch, String> {
-    let files = inputs::expand(&common.paths).map_err(|e| e.to_string())?;
-    if files.is_empty() {
-        return Err("no .yaml, .yml or .json files found".into());
-    }
-    let sources: Vec<inputs::Source> = files
-        .par_iter()
-        .map(|f| inputs::read(f))
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
-    let loaded: Vec<Result<Vec<Doc>, Diagnostic>> = sources
-        .par_iter()
-        .map(|s| pipeline::load(&s.text, &opts.limits))
-        .collect();
-    let catalogs = pipeline::catalogs(loaded.iter().filter_map(|r| r.as_ref().ok()).flatten());
-    let mut other = Vec::new();
-    let mut files: Vec<Vec<Unit>> = Vec::with_capacity(sources.len());
-    for (src, r) in sources.iter().zip(loaded) {
-        match r {
-            Err(mut e) => {
-                e.file = Some(src.name.clone());
-                other.push(e);
-                files.push(Vec::new());
-            }
-            Ok(docs) => {
-                let (nets, vms): (Vec<Doc>, Vec<Doc>) = docs
-                    .into_iter()
-                    .partition(|d| matches!(d.input, Some(Input::Network(_))));
-                for d in nets {
-                    other.extend(d.diagnostics.into_iter().map(|mut x| {
-                        x.file = Some(src.name.clone());
-                        x
-                    }));
-                }
-                let units: Vec<Unit> = vms
-                    .into_par_iter()
-                    .map(|d| pipeline::analyze(d, &catalogs, opts))
-                    .collect();
-                files.push(units);
-            }
-        }
-    }
-    // Cross-file checks over every VM that resolved.
-    let mut slots: Vec<(usize, usize)> = Vec::new();
-    let mut origins: Vec<Origin> = Vec::new();
-    for (fi, (src, units)) in sources.iter().zip(&files).enumerate() {
-        for (ui, u) in units.iter().enumerate() {
-            if u.resolved.is_some() {
-                slots.push((fi, ui));
-                origins.push(Origin {
-                    file: src.name.clone(),
-                    document: u.index,
-                });
-            }
-        }
-    }
-    let pairs: Vec<_> = slots
-        .iter()
-        .zip(&origins)
-        .filter_map(|(&(fi, ui), o)| files.get(fi)?.get(ui)?.resolved.as_ref().map(|r| (o, r)))
-        .collect();
-    let found = cross_check(&pairs);
-    for (vm, mut d) in found {
-        let Some(&(fi, ui)) = slots.get(vm) else {
-            continue;
-        };
-        if let Some(u) = files.get_mut(fi).and_then(|f| f.get_mut(ui)) {
-            u.locate(&mut d);
-            if d.severity == Severity::Error {
-                u.resolved = None;
-            }
-            u.diagnostics.push(d);
-        }
-    }
-    Ok(Batch {
-        sources,
-        files,
-        other,
-    })
 }
 
 fn color_for(stream_is_tty: bool) -> bool {
     stream_is_tty && std::env::var_os("NO_COLOR").is_none()
 }
 
-fn failing(diags: &[Diagnostic], strict: bool) -> bool {
-    diags
-        .iter()
-        .any(|d| d.severity == Severity::Error || (strict && d.severity == Severity::Warning))
+fn validate(a: CheckArgs, io: &mut Io) -> Result<u8, String> {
+    let mut opts = engine_options(&a.common, a.format, Stream::Stdout);
+    opts.strict = a.strict;
+    let crd = match &a.crd {
+        Some(path) => {
+            let src = inputs::read_named(path, opts.compile.limits.max_bytes)?;
+            Some(guestnet_cli::crd::Crd::load(&src.text).map_err(|e| format!("{path}: {e}"))?)
+        }
+        None => None,
+    };
+    engine::run(&a.common.paths, &opts, &Mode::Validate { crd }, io)
 }
 
-fn sources_map(b: &Batch) -> report::Sources<'_> {
-    b.sources
-        .iter()
-        .map(|s| (s.name.as_str(), s.text.as_str()))
-        .collect()
-}
-
-fn validate(a: CheckArgs) -> Result<u8, String> {
-    let opts = options(&a.common);
-    let mut batch = load_batch(&a.common, &opts)?;
-    if let Some(path) = &a.crd {
-        let src = inputs::read(path).map_err(|e| e.to_string())?;
-        let crd = guestnet_cli::crd::Crd::load(&src.text).map_err(|e| format!("{path}: {e}"))?;
-        for u in batch.files.iter_mut().flatten() {
-            if let Some(root) = &u.root {
-                let found = crd.check(root);
-                u.diagnostics.extend(found);
+/// The targets to render and those named explicitly (whose failure stays an error).
+fn targets(list: &[TargetArg]) -> (Vec<Target>, Vec<Target>) {
+    let mut named: Vec<Target> = Vec::new();
+    let mut all = false;
+    for t in list {
+        let one = match t {
+            TargetArg::Netplan => Target::Netplan,
+            TargetArg::CloudInit => Target::CloudInit,
+            TargetArg::Status => Target::Status,
+            TargetArg::Vapp => Target::Vapp,
+            TargetArg::Custcfg => Target::Custcfg,
+            TargetArg::Vmx => Target::Vmx,
+            TargetArg::Gosc => Target::Gosc,
+            TargetArg::All => {
+                all = true;
+                continue;
             }
+        };
+        if !named.contains(&one) {
+            named.push(one);
         }
     }
-    let diags = batch.diagnostics(a.common.info);
-    let text = report::render(
-        a.format,
-        &diags,
-        &sources_map(&batch),
-        color_for(std::io::stdout().is_terminal()),
-    );
-    print(&text)?;
-    Ok(if failing(&diags, a.strict) {
-        EXIT_FINDINGS
+    if all {
+        (Target::ALL.to_vec(), named)
     } else {
-        EXIT_CLEAN
-    })
-}
-
-fn targets(t: TargetArg) -> Vec<Target> {
-    match t {
-        TargetArg::Netplan => vec![Target::Netplan],
-        TargetArg::CloudInit => vec![Target::CloudInit],
-        TargetArg::Status => vec![Target::Status],
-        TargetArg::Vapp => vec![Target::Vapp],
-        TargetArg::Custcfg => vec![Target::Custcfg],
-        TargetArg::Vmx => vec![Target::Vmx],
-        TargetArg::Gosc => vec![Target::Gosc],
-        TargetArg::All => Target::ALL.to_vec(),
+        (named.clone(), named)
     }
 }
 
-fn render_cmd(a: RenderArgs) -> Result<u8, String> {
-    let mut opts = options(&a.common);
-    opts.render.gateway_style = match a.netplan_gateway_style {
+fn render_cmd(a: RenderArgs, io: &mut Io) -> Result<u8, String> {
+    let mut opts = engine_options(&a.common, a.format, Stream::Stderr);
+    opts.compile.render.gateway_style = match a.netplan_gateway_style {
         GatewayStyleArg::Routes => GatewayStyle::Routes,
         GatewayStyleArg::Gateway4 => GatewayStyle::Gateway4,
     };
-    opts.render.custcfg_marker_id = a.custcfg_marker_id.clone();
-    opts.render.custcfg_post_gc_status = a.custcfg_post_gc_status;
-    opts.render.gosc.api_version = a.api_version;
-    opts.render.gosc.envelope = match a.gosc_envelope {
+    opts.compile.render.custcfg_marker_id = a.custcfg_marker_id.clone();
+    opts.compile.render.custcfg_post_gc_status = a.custcfg_post_gc_status;
+    opts.compile.render.gosc.api_version = a.api_version;
+    opts.compile.render.gosc.envelope = match a.gosc_envelope {
         None => EnvelopeKind::None,
         Some(GoscEnvelopeArg::CustomizeVm) => EnvelopeKind::CustomizeVm,
         Some(GoscEnvelopeArg::CustomizeGuest) => EnvelopeKind::CustomizeGuest,
         Some(GoscEnvelopeArg::CreateSpec) => EnvelopeKind::CreateSpec,
     };
-    let batch = load_batch(&a.common, &opts)?;
-    let targets = targets(a.target);
-    let vms: Vec<(&str, &Unit)> = batch.units().filter(|(_, u)| u.vm.is_some()).collect();
-    if a.out_dir.is_none() && (vms.len() != 1 || targets.len() != 1) {
-        return Err(format!(
-            "{} VirtualMachine(s) and {} target(s): stdout takes one of each; use --out-dir DIR",
-            vms.len(),
-            targets.len()
-        ));
-    }
-    let mut diags = batch.diagnostics(a.common.info);
-    // Progress for long interactive runs only; CI logs stay clean.
-    let progress = vms.len() >= 1000 && std::io::stderr().is_terminal();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let rendered: Vec<(&str, &Unit, Vec<render::Rendered>)> = vms
-        .par_iter()
-        .map(|(file, u)| {
-            let out = match (&u.vm, &u.resolved) {
-                (Some(vm), Some(r)) => targets
-                    .iter()
-                    .map(|t| render::render(*t, vm, r, &opts.render))
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            if progress && n.is_multiple_of(500) {
-                eprint!("\rguestnet: rendered {n}/{}", vms.len());
-            }
-            (*file, *u, out)
-        })
-        .collect();
-    if progress {
-        eprintln!("\rguestnet: rendered {}/{}", vms.len(), vms.len());
-    }
-    let mut write_errors = Vec::new();
-    for (file, u, outs) in &rendered {
-        for r in outs {
-            for d in &r.diagnostics {
-                if a.common.info || d.severity != Severity::Info {
-                    let mut d = d.clone();
-                    u.locate(&mut d);
-                    d.file = Some(file.to_string());
-                    diags.push(d);
-                }
-            }
-        }
-        let Some(vm) = &u.vm else { continue };
-        if outs.is_empty() {
-            continue;
-        }
-        match &a.out_dir {
-            None => {
-                if let Some(art) = outs.first().and_then(|r| r.artifacts.first()) {
-                    print(&art.content)?;
-                }
-            }
-            Some(dir) => {
-                let ns = vm.metadata.namespace.as_deref().unwrap_or("default");
-                let (Some(ns), Some(name)) = (
-                    output::safe_component(ns),
-                    output::safe_component(vm.name()),
-                ) else {
-                    write_errors.push(format!(
-                        "{file}: metadata.name/namespace is not a DNS-1123 name; not writing"
-                    ));
-                    continue;
-                };
-                let folder = dir.join(ns).join(name);
-                for art in outs.iter().flat_map(|r| &r.artifacts) {
-                    if let Err(e) =
-                        output::write_atomic(&folder.join(&art.name), art.content.as_bytes())
-                    {
-                        write_errors.push(format!("{}: {e}", folder.join(&art.name).display()));
-                    }
-                }
-            }
-        }
-    }
-    let text = report::render(
-        a.format,
-        &diags,
-        &sources_map(&batch),
-        color_for(std::io::stderr().is_terminal()),
-    );
-    if !diags.is_empty() || a.format == Format::Json {
-        eprint!("{text}");
-    }
-    if !write_errors.is_empty() {
-        for e in &write_errors {
-            eprintln!("guestnet: {e}");
-        }
-        return Ok(EXIT_USAGE);
-    }
-    Ok(if failing(&diags, false) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
-    })
+    let (targets, strict) = targets(&a.target);
+    let mode = Mode::Render {
+        targets,
+        strict,
+        out_dir: a.out_dir.clone(),
+    };
+    engine::run(&a.common.paths, &opts, &mode, io)
 }
 
-fn explain_cmd(a: ExplainArgs) -> Result<u8, String> {
-    let opts = options(&a.common);
-    let batch = load_batch(&a.common, &opts)?;
-    let diags = batch.diagnostics(a.common.info);
-    let mut out = String::new();
-    let mut json = Vec::new();
-    for (file, u) in batch.units() {
-        if let Some(r) = &u.resolved {
-            let r = &explain::in_source(r, &u.paths);
-            match a.format {
-                ExplainFormat::Text => {
-                    out.push_str(&format!("# {file} (document {})\n", u.index + 1));
-                    out.push_str(&explain::text(r));
-                    out.push('\n');
-                }
-                ExplainFormat::Json => json.push(serde_json::json!({
-                    "file": file, "document": u.index + 1, "resolved": explain::json(r)
-                })),
-            }
-        }
-    }
-    if let ExplainFormat::Json = a.format {
-        out = serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
-    }
-    print(&out)?;
-    if !diags.is_empty() {
-        eprint!(
-            "{}",
-            report::human(
-                &diags,
-                &sources_map(&batch),
-                color_for(std::io::stderr().is_terminal())
-            )
-        );
-    }
-    Ok(if failing(&diags, false) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
-    })
+fn explain_cmd(a: ExplainArgs, io: &mut Io) -> Result<u8, String> {
+    let opts = engine_options(&a.common, Format::Human, Stream::Stderr);
+    let mode = Mode::Explain {
+        json: matches!(a.format, ExplainFormat::Json),
+    };
+    engine::run(&a.common.paths, &opts, &mode, io)
 }
 
-fn convert_cmd(a: ConvertArgs) -> Result<u8, String> {
+fn convert_cmd(a: ConvertArgs, io: &mut Io) -> Result<u8, String> {
     use guestnet_core::model::ApiVersion;
     let (version, format) = match (a.to, a.format) {
         (ConvertTo::Yaml, Some(ConvertFormat::Json))
@@ -671,10 +432,7 @@ fn convert_cmd(a: ConvertArgs) -> Result<u8, String> {
             f.unwrap_or(ConvertFormat::Yaml),
         ),
     };
-    let src = inputs::read(&a.path).map_err(|e| e.to_string())?;
-    let sources: report::Sources<'_> = [(src.name.as_str(), src.text.as_str())]
-        .into_iter()
-        .collect();
+    let src = inputs::read_named(&a.path, guestnet_core::source::Limits::default().max_bytes)?;
     let (docs, mut diags) = match &a.from {
         // VirtualMachine manifests of any served version, to one version.
         None => {
@@ -686,7 +444,6 @@ fn convert_cmd(a: ConvertArgs) -> Result<u8, String> {
             (r.documents, r.diagnostics)
         }
         Some(from) => {
-            use guestnet_core::parse;
             let fmt =
                 parse::Format::parse_name(from).ok_or_else(|| format!("unknown format {from}"))?;
             let parsed = parse::parse(fmt, &src.text, &a.name);
@@ -713,12 +470,15 @@ fn convert_cmd(a: ConvertArgs) -> Result<u8, String> {
         diags.retain(|d| d.severity != Severity::Info);
     }
     if !diags.is_empty() {
-        eprint!(
-            "{}",
-            report::human(&diags, &sources, color_for(std::io::stderr().is_terminal()))
+        let text = report::render(
+            Format::Human,
+            &diags,
+            &|_| Some(src.text.as_str()),
+            color_for(std::io::stderr().is_terminal()),
         );
+        io.err.write_str(&text);
     }
-    if failing(&diags, false) {
+    if diags.iter().any(|d| d.severity == Severity::Error) {
         return Ok(EXIT_FINDINGS);
     }
     let out = match format {
@@ -740,6 +500,6 @@ fn convert_cmd(a: ConvertArgs) -> Result<u8, String> {
             serde_json::to_string_pretty(&one).unwrap_or_default() + "\n"
         }
     };
-    print(&out)?;
+    io.out.write_str(&out);
     Ok(EXIT_CLEAN)
 }

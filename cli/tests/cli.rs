@@ -208,10 +208,18 @@ fn batch_checks_span_files() {
     );
     assert_eq!(o.status.code(), Some(1));
     let v: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v.len(), 1, "{v:?}");
-    assert_eq!(v[0]["code"], "GN206");
-    assert!(v[0]["file"].as_str().unwrap().ends_with("b.yaml"));
-    assert_eq!(v[0]["line"], 8);
+    // Reported at both places, each naming the other (issue 10).
+    assert_eq!(v.len(), 2, "{v:?}");
+    for (d, here, other) in [(&v[0], "a.yaml", "b.yaml"), (&v[1], "b.yaml", "a.yaml")] {
+        assert_eq!(d["code"], "GN206");
+        assert!(d["file"].as_str().unwrap().ends_with(here), "{d}");
+        assert_eq!(d["line"], 8);
+        assert!(d["message"].as_str().unwrap().contains(other), "{d}");
+        assert!(
+            d["related"][0]["file"].as_str().unwrap().ends_with(other),
+            "{d}"
+        );
+    }
 }
 
 #[test]
@@ -219,8 +227,22 @@ fn render_stdout_and_out_dir() {
     let o = guestnet(&["render", "-", "--target", "netplan"], Some(CLEAN));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("network:\n"));
-    let o = guestnet(&["render", "-", "--target", "all"], Some(CLEAN));
-    assert_eq!(o.status.code(), Some(2), "several targets need --out-dir");
+    // Several artifacts on stdout: every one, each under a header (issue 9 item 10).
+    let with_userdata = CLEAN.replace(
+        "bootstrap: {cloudInit: {}}",
+        "bootstrap: {cloudInit: {cloudConfig: {timezone: UTC}}}",
+    );
+    let o = guestnet(
+        &["render", "-", "--target", "cloud-init"],
+        Some(&with_userdata),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let t = stdout(&o);
+    assert!(t.starts_with("# file: metadata.yaml\n"), "{t}");
+    assert!(t.contains("\n# file: userdata.yaml\n"), "{t}");
+    let o = guestnet(&["render", "-", "--target", "netplan,status"], Some(CLEAN));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("# file: status.yaml\n"));
 
     let d = tempfile::tempdir().unwrap();
     let two = format!(

@@ -5,7 +5,6 @@
 
 mod common;
 
-use guestnet_core::batch::{Origin, cross_check};
 use guestnet_core::explain;
 use guestnet_core::pipeline::compile_str;
 use guestnet_core::render::{self, Target};
@@ -32,39 +31,13 @@ fn diag_lines<'a>(ds: impl Iterator<Item = &'a guestnet_core::Diagnostic>) -> St
     s
 }
 
-/// The batch checks the CLI runs across files, here across the documents of one case.
-fn cross_check_units(c: &mut guestnet_core::Compiled, file: &str) {
-    let origins: Vec<Origin> = c
-        .units
-        .iter()
-        .map(|u| Origin {
-            file: file.to_string(),
-            document: u.index,
-        })
-        .collect();
-    let slots: Vec<usize> = (0..c.units.len())
-        .filter(|i| c.units[*i].resolved.is_some())
-        .collect();
-    let pairs: Vec<_> = slots
-        .iter()
-        .filter_map(|i| Some((&origins[*i], c.units[*i].resolved.as_ref()?)))
-        .collect();
-    let found = cross_check(&pairs);
-    for (k, mut d) in found {
-        let u = &mut c.units[slots[k]];
-        u.locate(&mut d);
-        u.diagnostics.push(d);
-    }
-}
-
 #[test]
 fn golden() {
     insta::glob!("../../golden-tests", "*/input.yaml", |path| {
         let case = path.parent().expect("case folder");
         let input = std::fs::read_to_string(path).expect("input");
         let opts = common::case_options(case);
-        let mut compiled = compile_str(&input, &[], &opts);
-        cross_check_units(&mut compiled, "input.yaml");
+        let compiled = compile_str(&input, &[], &opts);
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path(case);
         settings.set_prepend_module_to_snapshot(false);
@@ -93,6 +66,27 @@ fn golden() {
                         out.push_str(&diag_lines(rendered.diagnostics.iter()));
                     }
                 }
+            }
+            // `--target all` semantics (GN313): what each VM gets, and why not the rest.
+            let render_all = std::fs::read_to_string(case.join("options.yaml"))
+                .is_ok_and(|o| o.lines().any(|l| l.trim() == "renderAll: true"));
+            if render_all {
+                let mut out = String::new();
+                for u in &compiled.units {
+                    let (Some(vm), Some(r)) = (&u.vm, &u.resolved) else {
+                        continue;
+                    };
+                    let mut all = render::render_targets(Target::ALL, &[], vm, r, &opts.render);
+                    for d in &mut all.diagnostics {
+                        u.locate(d);
+                    }
+                    for a in &all.artifacts {
+                        out.push_str(&format!("# {}\n", a.name));
+                    }
+                    out.push_str("# diagnostics\n");
+                    out.push_str(&diag_lines(all.diagnostics.iter()));
+                }
+                insta::assert_snapshot!("render-all", out);
             }
             if explain_text.is_empty() {
                 return;
@@ -146,8 +140,7 @@ fn every_finding_has_its_codes_documented_severity() {
         let input = std::fs::read_to_string(case.join("input.yaml")).unwrap();
         let opts = common::case_options(&case);
         let provider = opts.validate.provider.is_some();
-        let mut compiled = compile_str(&input, &[], &opts);
-        cross_check_units(&mut compiled, "input.yaml");
+        let compiled = compile_str(&input, &[], &opts);
         for d in compiled.all_diagnostics() {
             check(&case, d, provider, false);
         }

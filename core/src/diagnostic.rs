@@ -90,6 +90,7 @@ codes! {
     CrdSchema = "GN009", Error, "the document violates the CRD's openAPIV3Schema (--crd)";
     ObjectName = "GN010", Error, "metadata.name or namespace is not a name the Kubernetes API server accepts";
     SecretReference = "GN011", Error, "a Secret reference whose name or key no Kubernetes Secret can have";
+    Unreadable = "GN012", Error, "the input cannot be read (permissions, I/O error)";
     TooManyInterfaces = "GN101", Error, "more than 10 network interfaces";
     InterfaceName = "GN102", Error, "interface name invalid or duplicated";
     InterfaceResourceName = "GN103", Error, "resulting NetworkInterface name is not a DNS-1123 subdomain";
@@ -156,11 +157,13 @@ codes! {
     NicIdentity = "GN233", Warning, "NIC identity: how artifacts find the guest's network devices";
     JinjaText = "GN234", Warning, "cloudConfig text that cloud-init's Jinja renderer evaluates in the guest";
     JinjaSyntax = "GN235", Error, "cloudConfig text with a Jinja delimiter that is never closed: cloud-init cannot render the user-data";
+    Allocation = "GN236", Error, "address allocation from the network catalog: invalid range or no free address";
     LossyTranslation = "GN301", Warning, "the target cannot express this value";
     EquivalentForm = "GN302", Info, "a value is written in an equivalent form that every consumer accepts";
     ApiVersionDropped = "GN310", Warning, "the requested vSphere API version has no element for this value";
     GoscLimit = "GN311", Error, "a value exceeds what a vim25 CustomizationSpec can carry";
     ApiVersionTooOld = "GN312", Error, "the requested vSphere API version cannot carry this CustomizationSpec at all";
+    TargetNotRendered = "GN313", Warning, "--target all: a target that cannot be rendered for this VM is left out";
     CustCfgPrimary = "GN320", Warning, "cust.cfg gives the default route to the PRIMARY NIC only";
     CustCfgNeedsMac = "GN321", Error / Warning "when the VM's bootstrap does not read cust.cfg, a preview", "cust.cfg needs every NIC's MAC address";
     CustCfgNoNics = "GN322", Error / Warning "when the VM's bootstrap does not read cust.cfg, a preview", "cust.cfg cannot describe a VM without network interfaces";
@@ -174,6 +177,7 @@ codes! {
     NicMatchNote = "GN404", Info, "no MAC is known: the artifact identifies the NIC by name or PCI order";
     ConsumerNote = "GN405", Info, "how the artifact or its consumer represents a value (informational)";
     NotConverted = "GN406", Info, "convert: a value of the input the VirtualMachine does not carry";
+    SkippedInput = "GN410", Info, "a path is not read: not a regular file, or a link a walk does not follow";
 }
 
 impl fmt::Display for Code {
@@ -225,6 +229,28 @@ pub struct Diagnostic {
     /// less precise (`spec.bootstrap.vAppConfig.properties.key` names no list index).
     #[serde(skip)]
     pub at: Option<String>,
+    /// Other places this finding is about (the other definitions of a duplicate), for SARIF
+    /// `relatedLocations`; present in JSON only when not empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
+    /// Index of the document in its file (0-based), when the front end knows it; lets
+    /// reports group and cap findings per document. Not part of the JSON contract.
+    #[serde(skip)]
+    pub document: Option<u32>,
+}
+
+/// Another location a finding refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Related {
+    pub file: Option<String>,
+    pub path: String,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    #[serde(rename = "endLine")]
+    pub end_line: Option<u32>,
+    #[serde(rename = "endColumn")]
+    pub end_column: Option<u32>,
+    pub message: String,
 }
 
 impl Diagnostic {
@@ -242,6 +268,8 @@ impl Diagnostic {
             help: None,
             byte_range: None,
             at: None,
+            related: Vec::new(),
+            document: None,
         }
     }
 
@@ -294,12 +322,13 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_span(mut self, span: Span) -> Self {
+    pub fn with_span(mut self, span: impl Into<Span>) -> Self {
         self.set_span(span);
         self
     }
 
-    pub fn set_span(&mut self, span: Span) {
+    pub fn set_span(&mut self, span: impl Into<Span>) {
+        let span: Span = span.into();
         self.line = Some(span.line);
         self.column = Some(span.column);
         self.end_line = Some(span.end_line);

@@ -82,14 +82,16 @@ impl Cidr {
         }
     }
 
-    fn bits(addr: IpAddr) -> u128 {
+    /// The address as an integer (IPv4 in the low 32 bits), for range arithmetic.
+    pub fn bits(addr: IpAddr) -> u128 {
         match addr {
             IpAddr::V4(a) => u128::from(u32::from(a)),
             IpAddr::V6(a) => u128::from(a),
         }
     }
 
-    fn with_bits(&self, bits: u128) -> IpAddr {
+    /// The address of this family with the given integer value.
+    pub fn with_bits(&self, bits: u128) -> IpAddr {
         if self.is_ipv4() {
             IpAddr::V4(Ipv4Addr::from(
                 u32::try_from(bits & 0xffff_ffff).unwrap_or(0),
@@ -102,6 +104,19 @@ impl Cidr {
     /// The network address (host bits cleared).
     pub fn network(&self) -> IpAddr {
         self.with_bits(Self::bits(self.addr) & self.mask_bits())
+    }
+
+    /// The subnet itself: network address and prefix (`10.0.0.5/24` -> `10.0.0.0/24`).
+    pub fn canonical(&self) -> Cidr {
+        Cidr {
+            addr: self.network(),
+            prefix: self.prefix,
+        }
+    }
+
+    /// `network/prefix` as text.
+    pub fn network_cidr(&self) -> String {
+        self.canonical().to_string()
     }
 
     /// True when the address has host bits set (`10.100.10.1/24` as a route destination).

@@ -6,7 +6,7 @@ use crate::convert::{self, Origin, PathMap};
 use crate::diagnostic::{self, Code, Diagnostic, Severity};
 use crate::model::{ApiVersion, NetworkCatalog, VirtualMachine, catalog};
 use crate::render::RenderOptions;
-use crate::resolve::{self, MacPolicy, ResolveOptions, Resolved};
+use crate::resolve::{self, Assigned, MacPolicy, ResolveOptions, Resolved};
 use crate::source::{Limits, Node, de, yaml};
 use crate::validate::{self, ValidateOptions};
 
@@ -44,6 +44,17 @@ pub fn load(text: &str, limits: &Limits) -> Result<Vec<Doc>, Diagnostic> {
     Ok(docs.into_iter().map(typed).collect())
 }
 
+/// Reads one file document by document: `on_doc` gets each typed document as soon as it is
+/// parsed, so a batch holds one tree at a time. On `Err` (syntax error or limit) the documents
+/// already handed over belong to a file that is unusable as a whole.
+pub fn load_each(
+    text: &str,
+    limits: &Limits,
+    on_doc: &mut dyn FnMut(Doc),
+) -> Result<(), Diagnostic> {
+    yaml::parse_each(text, limits, &mut |d| on_doc(typed(d)))
+}
+
 fn typed(d: yaml::Document) -> Doc {
     let api = d
         .root
@@ -71,7 +82,12 @@ fn typed(d: yaml::Document) -> Doc {
             de::from_node::<NetworkCatalog>(&d.root, &sink)
                 .map_err(|e| sink.diagnostics.borrow_mut().push(e))
                 .ok()
-                .map(|c| Input::Network(Box::new(c)))
+                .map(|c| {
+                    sink.diagnostics
+                        .borrow_mut()
+                        .extend(crate::batch::alloc::check_catalog(&c));
+                    Input::Network(Box::new(c))
+                })
         }
         _ => {
             let what = if api.is_empty() {
@@ -152,8 +168,20 @@ impl Unit {
 }
 
 /// Validates and resolves one loaded document against the batch's catalogs. Takes the
-/// document by value: its tree moves into the unit instead of being copied.
+/// document by value: its tree moves into the unit instead of being copied. Values that the
+/// batch decides (allocated addresses, collision-free derived MACs) are provisional here: see
+/// [`analyze_assigned`] and [`crate::batch`].
 pub fn analyze(doc: Doc, catalogs: &[NetworkCatalog], opts: &CompileOptions) -> Unit {
+    analyze_assigned(doc, catalogs, opts, &Assigned::default())
+}
+
+/// [`analyze`] with the addresses and MACs the batch assigned to this VM.
+pub fn analyze_assigned(
+    doc: Doc,
+    catalogs: &[NetworkCatalog],
+    opts: &CompileOptions,
+    assigned: &Assigned,
+) -> Unit {
     let Doc {
         index,
         root,
@@ -201,7 +229,13 @@ pub fn analyze(doc: Doc, catalogs: &[NetworkCatalog], opts: &CompileOptions) -> 
                     }
                 }
             }
-            resolved = Some(resolve::resolve_with(vm, v, catalogs, &opts.resolve));
+            resolved = Some(resolve::resolve_assigned(
+                vm,
+                v,
+                catalogs,
+                &opts.resolve,
+                assigned,
+            ));
         }
     }
     diagnostic::sort(&mut diagnostics);
@@ -266,7 +300,49 @@ pub fn compile_str(
             _ => out.units.push(analyze(d, &cats, opts)),
         }
     }
+    plan_units(&mut out.units, &cats, opts);
     out
+}
+
+/// Runs the batch decisions over the units of one text: duplicates between its documents,
+/// collision-free derived MACs, allocation from the catalogs.
+fn plan_units(units: &mut [Unit], cats: &[NetworkCatalog], opts: &CompileOptions) {
+    let mut planner = crate::batch::Planner::new(cats, opts.resolve.mac_policy);
+    let file = planner.add_file("", "");
+    let mut ids = Vec::new();
+    for (i, u) in units.iter().enumerate() {
+        let (Some(vm), Some(root)) = (&u.vm, &u.root) else {
+            continue;
+        };
+        let f = crate::batch::facts(
+            vm,
+            u.resolved.as_ref(),
+            cats,
+            opts.resolve.mac_policy,
+            &|p| root.locate(p, false),
+        );
+        ids.push((planner.add_vm(file, u.index, f), i));
+    }
+    let plan = planner.finish(None);
+    for (vm, i) in ids {
+        let Some(u) = units.get_mut(i) else { continue };
+        for (_, d) in plan.findings.iter().filter(|(v, _)| *v == vm) {
+            let mut d = d.clone();
+            d.file = None;
+            d.line = None;
+            u.locate(&mut d);
+            u.diagnostics.push(d);
+        }
+        if plan.blocked.contains(&vm) {
+            u.resolved = None;
+        } else if plan.changed.contains(&vm)
+            && let (Some(v), Some(ver), Some(a)) = (&u.vm, u.version, plan.assigned(vm))
+            && u.resolved.is_some()
+        {
+            u.resolved = Some(resolve::resolve_assigned(v, ver, cats, &opts.resolve, a));
+        }
+        diagnostic::sort(&mut u.diagnostics);
+    }
 }
 
 #[cfg(test)]

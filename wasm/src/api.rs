@@ -7,7 +7,6 @@
 //! error}` for what the CLI treats as a usage error (exit 2): an unknown target, a bad option.
 
 use crate::options::Options;
-use guestnet_core::batch::{Origin, cross_check};
 use guestnet_core::pipeline::{Compiled, Unit, compile_str};
 use guestnet_core::render::{self, Artifact, Target};
 use guestnet_core::{Code, Diagnostic, Severity, diagnostic, explain, parse};
@@ -205,38 +204,10 @@ pub struct Rule {
 }
 
 /// Loads, validates, resolves and cross-checks one text, as `guestnet validate` does for
-/// one file (catalog documents in the text apply; duplicates across its VMs are found).
+/// one file: catalog documents in the text apply, duplicates across its VMs are reported at
+/// every place, derived MACs and catalog allocations are decided for the whole text.
 fn compile(text: &str, opts: &Options) -> Compiled {
-    let mut c = compile_str(text, &[], &opts.compile);
-    let slots: Vec<usize> = (0..c.units.len())
-        .filter(|&i| c.units.get(i).is_some_and(|u| u.resolved.is_some()))
-        .collect();
-    let origins: Vec<Origin> = slots
-        .iter()
-        .map(|&i| Origin {
-            file: "-".into(),
-            document: c.units.get(i).map(|u| u.index).unwrap_or(0),
-        })
-        .collect();
-    let found = {
-        let pairs: Vec<_> = slots
-            .iter()
-            .zip(&origins)
-            .filter_map(|(&i, o)| c.units.get(i)?.resolved.as_ref().map(|r| (o, r)))
-            .collect();
-        cross_check(&pairs)
-    };
-    for (vm, mut d) in found {
-        let Some(u) = slots.get(vm).and_then(|&i| c.units.get_mut(i)) else {
-            continue;
-        };
-        u.locate(&mut d);
-        if d.severity == Severity::Error {
-            u.resolved = None;
-        }
-        u.diagnostics.push(d);
-    }
-    c
+    compile_str(text, &[], &opts.compile)
 }
 
 fn visible(mut diags: Vec<Diagnostic>, opts: &Options) -> Vec<Diagnostic> {

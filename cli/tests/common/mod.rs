@@ -34,6 +34,8 @@ pub fn case_options(case: &Path) -> CompileOptions {
                     o.render.custcfg_marker_id = Some(l["custcfgMarkerId: ".len()..].to_string())
                 }
                 "custcfgPostGcStatus: true" => o.render.custcfg_post_gc_status = true,
+                // Read by the golden harness: also snapshot `--target all`.
+                "renderAll: true" => {}
                 "goscEnvelope: customize-vm" => o.render.gosc.envelope = EnvelopeKind::CustomizeVm,
                 "goscEnvelope: customize-guest" => {
                     o.render.gosc.envelope = EnvelopeKind::CustomizeGuest

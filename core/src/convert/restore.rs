@@ -75,7 +75,7 @@ pub(super) fn apply(vm: &mut VirtualMachine, from: ApiVersion, root: &Node, cx: 
         return;
     }
     for p in &restored {
-        cx.paths.from_span(p.clone(), span, PATH);
+        cx.paths.from_span(p.clone(), span.into(), PATH);
     }
     cx.findings.push(
         Diagnostic::new(

@@ -57,4 +57,8 @@ pub struct Subnet {
     /// Addresses that must not be assigned statically (routers, VIPs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reserved: Vec<String>,
+    /// Addresses guestnet may allocate to interfaces that have none (DHCP off):
+    /// `10.0.0.10-10.0.0.200` or a single address; the lowest free one is taken.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<String>,
 }

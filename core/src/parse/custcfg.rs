@@ -202,7 +202,12 @@ pub fn parse(text: &str, name: &str) -> Parsed {
         }
     };
     let mut errs: Vec<Diagnostic> = Vec::new();
-    let sec = |n: &str| sections.iter().find(|s| s.name == n);
+    // First section of each name, looked up once per NIC (a NICS list may name thousands).
+    let mut by_name: std::collections::HashMap<&str, &Section> = std::collections::HashMap::new();
+    for s in &sections {
+        by_name.entry(s.name.as_str()).or_insert(s);
+    }
+    let sec = |n: &str| by_name.get(n).copied();
     let lossy = |line: u32, path: &str, msg: String| at(line, Code::LossyTranslation, path, msg);
     let mut net = NetworkSpec::default();
     let mut lp = LinuxPrepSpec::default();

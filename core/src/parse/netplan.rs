@@ -19,7 +19,7 @@ fn scalar(n: &Node) -> Option<&str> {
 
 fn boolean(n: &Node) -> Option<bool> {
     match &n.kind {
-        NodeKind::Scalar(s, ScalarKind::Plain) => match s.as_str() {
+        NodeKind::Scalar(s, ScalarKind::Plain) => match &**s {
             "true" | "True" | "TRUE" | "yes" | "Yes" | "on" | "y" => Some(true),
             "false" | "False" | "FALSE" | "no" | "No" | "off" | "n" => Some(false),
             _ => None,
@@ -35,7 +35,7 @@ fn strings(n: &Node) -> Vec<String> {
             .filter_map(scalar)
             .map(str::to_string)
             .collect(),
-        NodeKind::Scalar(s, _) => vec![s.clone()],
+        NodeKind::Scalar(s, _) => vec![s.to_string()],
         NodeKind::Map(_) => Vec::new(),
     }
 }

@@ -154,3 +154,49 @@ pub fn render(target: Target, vm: &VirtualMachine, r: &Resolved, opts: &RenderOp
     }
     out
 }
+
+/// Renders several targets for one VM, all or nothing per target. A target in `strict` (named
+/// explicitly by the user) that cannot be rendered keeps its errors; any other (`--target
+/// all`) is left out with `GN313` warnings saying why, and the VM keeps the targets it can have.
+pub fn render_targets(
+    targets: &[Target],
+    strict: &[Target],
+    vm: &VirtualMachine,
+    r: &Resolved,
+    opts: &RenderOptions,
+) -> Rendered {
+    use crate::diagnostic::Severity;
+    let mut out = Rendered::default();
+    for t in targets {
+        let mut one = render(*t, vm, r, opts);
+        if one
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+        {
+            one.artifacts.clear();
+            if !strict.contains(t) {
+                for d in one
+                    .diagnostics
+                    .iter_mut()
+                    .filter(|d| d.severity == Severity::Error)
+                {
+                    let mut w = Diagnostic::new(
+                        Code::TargetNotRendered,
+                        d.path.clone(),
+                        format!(
+                            "the {} target is left out for this VM: {}",
+                            t.as_str(),
+                            d.message
+                        ),
+                    );
+                    w.help = d.help.take();
+                    *d = w;
+                }
+            }
+        }
+        out.artifacts.extend(one.artifacts);
+        out.diagnostics.extend(one.diagnostics);
+    }
+    out
+}

@@ -26,6 +26,8 @@ pub enum Source {
     /// Computed by guestnet from other values (a derived MAC, the primary NIC); the detail
     /// says how.
     Derived(String),
+    /// Allocated from a catalog network's ranges; the detail names network, subnet and range.
+    Allocated(String),
 }
 
 impl std::fmt::Display for Source {
@@ -37,6 +39,7 @@ impl std::fmt::Display for Source {
             Source::Network(n) => write!(f, "network catalog {n}"),
             Source::Default(why) => write!(f, "default ({why})"),
             Source::Derived(how) => write!(f, "derived ({how})"),
+            Source::Allocated(from) => write!(f, "allocated from {from}"),
         }
     }
 }
@@ -176,33 +179,7 @@ pub struct ResolveOptions {
     pub mac_policy: MacPolicy,
 }
 
-/// First octets of VMware's manually assigned (static) MAC range.
-pub const VMWARE_STATIC_OUI: [u8; 3] = [0x00, 0x50, 0x56];
-/// Derived MACs use the low 22 bits: 00:50:56:00:00:00 - 00:50:56:3f:ff:ff.
-const STATIC_RANGE_MASK: u32 = 0x3f_ffff;
-
-/// 64-bit FNV-1a.
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
-fn mac_from_low22(v: u32) -> [u8; 6] {
-    let v = v & STATIC_RANGE_MASK;
-    let [_, a, b, c] = v.to_be_bytes();
-    [
-        VMWARE_STATIC_OUI[0],
-        VMWARE_STATIC_OUI[1],
-        VMWARE_STATIC_OUI[2],
-        a,
-        b,
-        c,
-    ]
-}
+pub use crate::batch::mac::VMWARE_STATIC_OUI;
 
 /// The hash input for a derived MAC: `namespace/name/interface` (namespace `default` when the
 /// manifest has none, as Kubernetes would place it).
@@ -210,34 +187,38 @@ pub fn derive_mac_key(namespace: Option<&str>, name: &str, interface: &str) -> S
     format!("{}/{name}/{interface}", namespace.unwrap_or("default"))
 }
 
-/// A MAC in 00:50:56:00:00:00-3f:ff:ff for `key`, avoiding `taken`:
-/// candidate `k` is FNV-1a-64 of `key` (k = 0) or of `key#k` (k = 1..=63), xor-folded to
-/// 32 bits and masked to 22; the first candidate not in `taken` wins. (If all 64 collide,
-/// which needs 64 MACs in one VM, the last candidate is incremented until free.)
+/// A MAC in 00:50:56:00:00:00-3f:ff:ff for `key`, avoiding `taken`: the first of the
+/// candidates [`crate::batch::mac::candidate`] `k = 0..64` not in `taken` (then the next free
+/// one above the last candidate).
 pub fn derive_mac(key: &str, taken: &[[u8; 6]]) -> [u8; 6] {
-    let fold = |h: u64| -> u32 { u32::try_from((h ^ (h >> 32)) & 0xffff_ffff).unwrap_or(0) };
-    let mut last = 0u32;
-    for k in 0..64u32 {
-        let input = if k == 0 {
-            key.to_string()
-        } else {
-            format!("{key}#{k}")
-        };
-        last = fold(fnv1a64(input.as_bytes()));
-        let mac = mac_from_low22(last);
-        if !taken.contains(&mac) {
-            return mac;
+    use crate::batch::mac;
+    for k in 0..mac::ROUNDS {
+        let m = mac::candidate(key, k);
+        if !taken.contains(&m) {
+            return m;
         }
     }
-    let mut v = last & STATIC_RANGE_MASK;
-    for _ in 0..=STATIC_RANGE_MASK {
-        v = (v + 1) & STATIC_RANGE_MASK;
-        let mac = mac_from_low22(v);
-        if !taken.contains(&mac) {
-            return mac;
+    let set: std::collections::HashSet<[u8; 6]> = taken.iter().copied().collect();
+    mac::assign(&[key], &set)
+        .first()
+        .map(|m| m.0)
+        .unwrap_or_else(|| mac::candidate(key, 0))
+}
+
+/// Provenance text of a derived MAC.
+pub fn derived_mac_source(key: &str, how: crate::batch::mac::How) -> Source {
+    use crate::batch::mac::How;
+    Source::Derived(match how {
+        How::Round(0) => {
+            format!("--mac-policy derive: FNV-1a of \"{key}\" in 00:50:56:00:00:00-3f:ff:ff")
         }
-    }
-    mac_from_low22(v)
+        How::Round(k) => format!(
+            "--mac-policy derive: FNV-1a of \"{key}#{k}\" in 00:50:56:00:00:00-3f:ff:ff (earlier candidates were taken)"
+        ),
+        How::Probe => format!(
+            "--mac-policy derive: next free MAC after every hashed candidate of \"{key}\" was taken"
+        ),
+    })
 }
 
 /// Picks the interface that owns the default route: the first with an IPv4 gateway, else the
@@ -290,12 +271,31 @@ pub fn resolve(vm: &VirtualMachine, version: ApiVersion, catalogs: &[NetworkCata
     resolve_with(vm, version, catalogs, &ResolveOptions::default())
 }
 
+/// Values a batch decided for a VM (design §2: allocation and derived MACs span every file),
+/// by interface index.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Assigned {
+    pub macs: Vec<(usize, [u8; 6], Source)>,
+    pub addresses: Vec<(usize, Cidr, Source)>,
+}
+
 /// Resolves a VM that passed validation.
 pub fn resolve_with(
     vm: &VirtualMachine,
     version: ApiVersion,
     catalogs: &[NetworkCatalog],
     opts: &ResolveOptions,
+) -> Resolved {
+    resolve_assigned(vm, version, catalogs, opts, &Assigned::default())
+}
+
+/// Resolves a VM that passed validation, with the addresses and MACs its batch assigned.
+pub fn resolve_assigned(
+    vm: &VirtualMachine,
+    version: ApiVersion,
+    catalogs: &[NetworkCatalog],
+    opts: &ResolveOptions,
+    assigned: &Assigned,
 ) -> Resolved {
     let net = vm.network();
     let provider = vm.provider();
@@ -405,6 +405,16 @@ pub fn resolve_with(
                 {
                     addresses.push(src(c, Source::Interface(format!("{p}.addresses[{j}]"))));
                 }
+            }
+        }
+        for (_, c, why) in assigned.addresses.iter().filter(|a| a.0 == i) {
+            let on = if c.is_ipv4() {
+                dhcp4.value
+            } else {
+                dhcp6.value
+            };
+            if !on {
+                addresses.push(src(*c, why.clone()));
             }
         }
         let gateway = |fam4: bool, spec_gw: Option<&str>, on: bool| -> Option<Sourced<IpAddr>> {
@@ -520,6 +530,13 @@ pub fn resolve_with(
         });
     }
     apply_mac_policy(vm, &mut interfaces, opts.mac_policy);
+    if opts.mac_policy == MacPolicy::Derive {
+        for (i, mac, why) in &assigned.macs {
+            if let Some(f) = interfaces.get_mut(*i) {
+                f.mac = Some(src(format_mac(mac), why.clone()));
+            }
+        }
+    }
     let primary_interface = primary_interface(&interfaces);
     let first_cat = specs.iter().find_map(|f| find_catalog(catalogs, vm, f));
     let nameservers = if !global_ns.is_empty() {
@@ -589,20 +606,22 @@ fn apply_mac_policy(vm: &VirtualMachine, interfaces: &mut [Interface], policy: M
             }
         }
         MacPolicy::Derive => {
-            let mut taken: Vec<[u8; 6]> = interfaces
+            let taken: std::collections::HashSet<[u8; 6]> = interfaces
                 .iter()
                 .filter_map(|f| f.mac.as_ref().and_then(|m| parse_mac(&m.value)))
                 .collect();
+            let keys: Vec<String> = interfaces
+                .iter()
+                .filter(|f| f.mac.is_none())
+                .map(|f| derive_mac_key(vm.metadata.namespace.as_deref(), vm.name(), &f.name))
+                .collect();
+            let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let got = crate::batch::mac::assign(&refs, &taken);
+            let mut it = keys.iter().zip(got);
             for f in interfaces.iter_mut().filter(|f| f.mac.is_none()) {
-                let key = derive_mac_key(vm.metadata.namespace.as_deref(), vm.name(), &f.name);
-                let mac = derive_mac(&key, &taken);
-                taken.push(mac);
-                f.mac = Some(src(
-                    format_mac(&mac),
-                    Source::Derived(format!(
-                        "--mac-policy derive: FNV-1a of \"{key}\" in 00:50:56:00:00:00-3f:ff:ff"
-                    )),
-                ));
+                if let Some((key, (mac, how))) = it.next() {
+                    f.mac = Some(src(format_mac(&mac), derived_mac_source(key, how)));
+                }
             }
         }
     }
@@ -697,6 +716,7 @@ mod tests {
                     cidr: "10.0.0.0/24".into(),
                     gateway: Some("10.0.0.1".into()),
                     reserved: vec![],
+                    ranges: vec![],
                 }],
                 nameservers: vec!["10.0.0.53".into()],
                 mtu: Some(9000),

@@ -381,7 +381,7 @@ impl<'a, 'p> NodeDe<'a, 'p> {
 
     fn scalar(&self) -> Option<(&'a str, &'a ScalarKind)> {
         match &self.node.kind {
-            NodeKind::Scalar(s, k) => Some((s.as_str(), k)),
+            NodeKind::Scalar(s, k) => Some((&**s, k)),
             _ => None,
         }
     }

@@ -12,18 +12,57 @@ pub enum ScalarKind {
     Quoted,
 }
 
+/// Boxed slices and strings, not `Vec`/`String`: no spare capacity and 16 bytes each, so a
+/// node is 48 bytes (it was 64 plus growth slack), which is most of a document's memory.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeKind {
-    Scalar(String, ScalarKind),
-    Seq(Vec<Node>),
+    Scalar(Box<str>, ScalarKind),
+    Seq(Box<[Node]>),
     /// Keys keep their own node so unknown-field diagnostics can point at the key.
-    Map(Vec<(Node, Node)>),
+    Map(Box<[(Node, Node)]>),
+}
+
+/// A [`Span`] in 24 bytes (inputs are limited far below 4 GiB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NodeSpan {
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl From<Span> for NodeSpan {
+    fn from(s: Span) -> Self {
+        NodeSpan {
+            line: s.line,
+            column: s.column,
+            end_line: s.end_line,
+            end_column: s.end_column,
+            start: u32::try_from(s.start).unwrap_or(u32::MAX),
+            end: u32::try_from(s.end).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+impl From<NodeSpan> for Span {
+    fn from(s: NodeSpan) -> Self {
+        Span {
+            line: s.line,
+            column: s.column,
+            end_line: s.end_line,
+            end_column: s.end_column,
+            start: s.start as usize,
+            end: s.end as usize,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     pub kind: NodeKind,
-    pub span: Span,
+    pub span: NodeSpan,
 }
 
 /// One step of a field path.
@@ -92,6 +131,10 @@ impl Node {
     /// names something that is absent (a defaulted field is reported where its parent is).
     /// `key` asks for the key's span instead of the value's.
     pub fn locate(&self, path: &str, key: bool) -> Span {
+        self.locate_compact(path, key).into()
+    }
+
+    fn locate_compact(&self, path: &str, key: bool) -> NodeSpan {
         let segs = parse_path(path);
         let mut node = self;
         let last = segs.len();
@@ -133,6 +176,11 @@ impl Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nodes_stay_small() {
+        assert_eq!(std::mem::size_of::<Node>(), 48);
+    }
 
     #[test]
     fn parses_paths() {

@@ -20,6 +20,9 @@ pub struct Limits {
     pub max_aliases: usize,
     pub max_scalar_bytes: usize,
     pub max_documents: usize,
+    /// Nodes in all documents of one input together: bounds the memory and time one file
+    /// (or one text pasted into the browser) can cost, whatever its documents add up to.
+    pub max_total_nodes: usize,
 }
 
 impl Default for Limits {
@@ -31,6 +34,7 @@ impl Default for Limits {
             max_aliases: 256,
             max_scalar_bytes: 1 << 20,
             max_documents: 100_000,
+            max_total_nodes: 2_000_000,
         }
     }
 }
@@ -45,6 +49,20 @@ pub struct Document {
 /// The result of reading one file: either every document, or the diagnostic that stopped it.
 /// A file with a syntax error yields no documents at all, so nothing is rendered from it.
 pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Diagnostic> {
+    let mut docs = Vec::new();
+    parse_each(text, limits, &mut |d| docs.push(d))?;
+    Ok(docs)
+}
+
+/// Like [`parse_documents`], but hands each document over as soon as it is complete, so a
+/// caller that drops it keeps at most one document tree in memory. Documents already handed
+/// over stay valid even when a later one fails; callers that want all-or-nothing per file
+/// (no artifact from a file with a syntax error) discard them on `Err`.
+pub fn parse_each(
+    text: &str,
+    limits: &Limits,
+    on_doc: &mut dyn FnMut(Document),
+) -> Result<(), Diagnostic> {
     if text.len() > limits.max_bytes {
         return Err(Diagnostic::new(
             Code::LimitExceeded,
@@ -56,7 +74,7 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Dia
             ),
         ));
     }
-    let mut b = Builder::new(text, limits);
+    let mut b = Builder::new(text, limits, on_doc);
     for ev in Parser::new_from_str(text) {
         match ev {
             Ok((event, span)) => b.event(event, span)?,
@@ -67,7 +85,7 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Dia
             }
         }
     }
-    Ok(b.docs)
+    Ok(())
 }
 
 enum Frame {
@@ -87,30 +105,32 @@ enum Frame {
 struct Builder<'a> {
     text: &'a str,
     limits: &'a Limits,
-    docs: Vec<Document>,
+    on_doc: &'a mut dyn FnMut(Document),
+    /// Nodes of every document so far (for `max_total_nodes`).
+    total: usize,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     nodes: usize,
     aliases: usize,
     doc_index: usize,
-    /// Byte offset of the start of each line, to turn char markers into byte ranges.
-    line_starts: Vec<usize>,
+    /// Byte offset of the start of each line, to turn char markers into byte ranges; built
+    /// only if the parser ever gives a marker without a byte offset (8 bytes per line).
+    line_starts: std::cell::OnceCell<Vec<usize>>,
 }
 
 impl<'a> Builder<'a> {
-    fn new(text: &'a str, limits: &'a Limits) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    fn new(text: &'a str, limits: &'a Limits, on_doc: &'a mut dyn FnMut(Document)) -> Self {
         Builder {
             text,
             limits,
-            docs: Vec::new(),
+            on_doc,
+            total: 0,
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
             aliases: 0,
             doc_index: 0,
-            line_starts,
+            line_starts: std::cell::OnceCell::new(),
         }
     }
 
@@ -120,6 +140,11 @@ impl<'a> Builder<'a> {
         }
         let line_start = self
             .line_starts
+            .get_or_init(|| {
+                let mut v = vec![0];
+                v.extend(self.text.match_indices('\n').map(|(i, _)| i + 1));
+                v
+            })
             .get(m.line().saturating_sub(1))
             .copied()
             .unwrap_or(self.text.len());
@@ -154,6 +179,16 @@ impl<'a> Builder<'a> {
 
     fn count(&mut self, n: usize, span: Span) -> Result<(), Diagnostic> {
         self.nodes += n;
+        self.total += n;
+        if self.total > self.limits.max_total_nodes {
+            return Err(self.limit(
+                span,
+                format!(
+                    "the input has more than {} nodes in all its documents",
+                    self.limits.max_total_nodes
+                ),
+            ));
+        }
         if self.nodes > self.limits.max_nodes {
             return Err(self.limit(
                 span,
@@ -199,6 +234,16 @@ impl<'a> Builder<'a> {
                 };
                 let size = target.size();
                 let nodes = self.nodes + size;
+                self.total += size;
+                if self.total > self.limits.max_total_nodes {
+                    return Err(self.limit(
+                        span,
+                        format!(
+                            "the input has more than {} nodes in all its documents",
+                            self.limits.max_total_nodes
+                        ),
+                    ));
+                }
                 if nodes > self.limits.max_nodes {
                     return Err(self.limit(
                         span,
@@ -210,7 +255,7 @@ impl<'a> Builder<'a> {
                 }
                 let mut node = target.clone();
                 self.nodes = nodes;
-                node.span = span;
+                node.span = span.into();
                 self.push(node)?;
             }
             Event::Scalar(value, style, anchor, tag) => {
@@ -256,8 +301,8 @@ impl<'a> Builder<'a> {
                     ScalarKind::Quoted
                 };
                 let node = Node {
-                    kind: NodeKind::Scalar(text, kind),
-                    span,
+                    kind: NodeKind::Scalar(text.into_boxed_str(), kind),
+                    span: span.into(),
                 };
                 if anchor != 0 {
                     self.anchors.insert(anchor, node.clone());
@@ -292,8 +337,8 @@ impl<'a> Builder<'a> {
                         anchor,
                     } => (
                         Node {
-                            kind: NodeKind::Seq(items),
-                            span: join(start, span),
+                            kind: NodeKind::Seq(items.into_boxed_slice()),
+                            span: join(start, span).into(),
                         },
                         anchor,
                     ),
@@ -304,8 +349,8 @@ impl<'a> Builder<'a> {
                         ..
                     } => (
                         Node {
-                            kind: NodeKind::Map(merge_keys(entries)?),
-                            span: join(start, span),
+                            kind: NodeKind::Map(merge_keys(entries)?.into_boxed_slice()),
+                            span: join(start, span).into(),
                         },
                         anchor,
                     ),
@@ -336,9 +381,9 @@ impl<'a> Builder<'a> {
             None => {
                 // An empty document (`---` alone) is skipped, as kubectl does.
                 let empty = matches!(&node.kind, NodeKind::Scalar(s, ScalarKind::Plain)
-                    if s.is_empty() || s == "~" || s == "null");
+                    if s.is_empty() || &**s == "~" || &**s == "null");
                 if !empty {
-                    self.docs.push(Document {
+                    (self.on_doc)(Document {
                         index: self.doc_index,
                         root: node,
                     });
@@ -406,7 +451,7 @@ fn decode_binary(value: &str, span: Span) -> Result<String, Diagnostic> {
 }
 
 fn is_merge_key(k: &Node) -> bool {
-    matches!(&k.kind, NodeKind::Scalar(s, ScalarKind::Plain) if s == "<<")
+    matches!(&k.kind, NodeKind::Scalar(s, ScalarKind::Plain) if &**s == "<<")
 }
 
 /// YAML 1.1 merge keys (`<<: *base`), which kubectl's reader (go-yaml v2) applies: keys written
@@ -434,12 +479,12 @@ fn merge_keys(entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, Diagnosti
     for (_, value) in merges {
         let sources = match value.kind {
             NodeKind::Map(_) => vec![value],
-            NodeKind::Seq(items) => items,
-            NodeKind::Scalar(..) => return Err(not_a_map(value.span)),
+            NodeKind::Seq(items) => items.into_vec(),
+            NodeKind::Scalar(..) => return Err(not_a_map(value.span.into())),
         };
         for src in sources {
             let NodeKind::Map(src_entries) = src.kind else {
-                return Err(not_a_map(src.span));
+                return Err(not_a_map(src.span.into()));
             };
             for (k, v) in src_entries {
                 if let Some(name) = k.as_str()
@@ -532,6 +577,22 @@ mod tests {
     }
 
     #[test]
+    fn total_nodes_across_documents_are_bounded() {
+        let limits = Limits {
+            max_total_nodes: 1_000,
+            ..Limits::default()
+        };
+        let many = "a: [1, 2, 3]\n---\n".repeat(200);
+        let e = parse_documents(&many, &limits).unwrap_err();
+        assert_eq!(e.code, Code::LimitExceeded);
+        assert!(e.message.contains("all its documents"), "{}", e.message);
+        assert_eq!(
+            parse_documents(&many, &Limits::default()).unwrap().len(),
+            200
+        );
+    }
+
+    #[test]
     fn merge_keys_are_applied_as_kubectl_does() {
         let docs = parse(
             "base: &b {mtu: 1500, dhcp4: true}\nother: &o {mtu: 9000, gateway4: 10.0.0.1}\nnic:\n  <<: [*b, *o]\n  dhcp4: false\n",
@@ -548,6 +609,18 @@ mod tests {
             parse("a:\n  <<: 3\n").unwrap_err().message,
             "map merge requires map or sequence of maps as the value"
         );
+    }
+
+    #[test]
+    fn documents_are_handed_over_one_by_one() {
+        let mut seen = Vec::new();
+        let r = parse_each(
+            "a: 1\n---\nb: 2\n---\nc: [\n",
+            &Limits::default(),
+            &mut |d| seen.push(d.index),
+        );
+        assert_eq!(seen, vec![0, 1]);
+        assert_eq!(r.unwrap_err().code, Code::YamlSyntax);
     }
 
     #[test]

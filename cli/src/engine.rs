@@ -1,0 +1,860 @@
+//! The batch engine behind `validate`, `render` and `explain`: files stream through it.
+//!
+//! 1. **Catalog scan.** Network catalogs apply to every file, so files that mention
+//!    `guestnet.dev/` are parsed for them first (texts are kept, up to a budget, so that small
+//!    batches are read once).
+//! 2. **Main pass.** Files are analysed in parallel chunks, document by document; each file's
+//!    findings are reported as soon as the file is done, in input order, and its trees are
+//!    dropped. What the batch decisions need (names, FQDNs, addresses, MACs with their
+//!    positions; requests for derived MACs and allocated addresses) goes into a
+//!    [`Planner`]. VMs that need nothing from the batch are rendered right away into a staged
+//!    folder.
+//! 3. **Plan.** Duplicates (reported at every place), collision-free derived MACs, addresses
+//!    allocated from the catalogs (and `--ipam-state`).
+//! 4. **Second pass** over the few files whose VMs got values from the plan: read again,
+//!    re-resolved, rendered. Then the cross-file findings are reported (the file is read again
+//!    for its snippets), every staged folder whose VM has no error replaces its VM's folder as
+//!    a unit, and the rest are discarded.
+//!
+//! Memory is the planner's keys plus one chunk of files in flight, not the batch.
+
+use crate::crd::Crd;
+use crate::inputs::{self, ReadOutcome};
+use crate::report::{self, Chunk, Format, Reporter};
+use crate::sink::{Io, Stream};
+use crate::walk::{self, Input, WalkOptions};
+use crate::write::{OutDir, Staged};
+use guestnet_core::batch::{self, FileId, Plan, Planner, VmId, state::IpamState};
+use guestnet_core::model::NetworkCatalog;
+use guestnet_core::pipeline::{self, CompileOptions, Doc, Input as DocInput, Unit};
+use guestnet_core::render::{self, Artifact, Target};
+use guestnet_core::resolve::Assigned;
+use guestnet_core::{Code, Diagnostic, Severity, explain};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Exit statuses scripts rely on.
+pub const EXIT_CLEAN: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+/// Files analysed per parallel chunk: bounds the memory in flight.
+const CHUNK: usize = 256;
+/// Texts kept from the catalog scan for the main pass.
+const TEXT_CACHE_BYTES: usize = 32 << 20;
+
+/// What a run does with each VM.
+#[derive(Debug)]
+pub enum Mode {
+    Validate {
+        crd: Option<Crd>,
+    },
+    Render {
+        targets: Vec<Target>,
+        /// Targets named explicitly: when one cannot be rendered for a VM that is an error;
+        /// the others (`--target all`) are left out with a warning.
+        strict: Vec<Target>,
+        /// `None`: one VM's artifacts on stdout.
+        out_dir: Option<PathBuf>,
+    },
+    Explain {
+        json: bool,
+    },
+}
+
+/// Assigns each file to a scope; cross-file checks run within a scope.
+pub type ScopeFn = Arc<dyn Fn(&str) -> String + Send + Sync>;
+
+/// Everything that shapes a run besides its mode.
+#[derive(Clone)]
+pub struct Options {
+    pub compile: CompileOptions,
+    pub walk: WalkOptions,
+    pub format: Format,
+    pub color: bool,
+    /// Report informational findings too.
+    pub info: bool,
+    /// Warnings fail the run.
+    pub strict: bool,
+    pub ipam_state: Option<PathBuf>,
+    /// Catalogs that apply besides those found in the inputs.
+    pub extra_catalogs: Vec<NetworkCatalog>,
+    pub scope: ScopeFn,
+    /// Where findings go (stdout for validate, stderr when stdout carries artifacts).
+    pub report_to: Stream,
+    /// Progress on stderr (interactive runs).
+    pub progress: bool,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("format", &self.format)
+            .field("info", &self.info)
+            .field("strict", &self.strict)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            compile: CompileOptions::default(),
+            walk: WalkOptions::default(),
+            format: Format::Human,
+            color: false,
+            info: false,
+            strict: false,
+            ipam_state: None,
+            extra_catalogs: Vec::new(),
+            scope: Arc::new(|_| String::new()),
+            report_to: Stream::Stdout,
+            progress: false,
+        }
+    }
+}
+
+/// A file as post-processing sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct FileCtx<'a> {
+    pub name: &'a str,
+    /// The file's text when it is at hand (inline suppressions read it).
+    pub text: Option<&'a str>,
+    pub scope: &'a str,
+}
+
+/// Every file's findings pass through here before they are reported, in both passes: the one
+/// place for per-file policy. Today: the file name, `--info`, position order. Repository
+/// configuration (suppressions, severity overrides) hooks in here too.
+pub fn postprocess(file: &FileCtx<'_>, diags: &mut Vec<Diagnostic>, opts: &Options) {
+    for d in diags.iter_mut() {
+        if d.file.is_none() {
+            d.file = Some(file.name.to_string());
+        }
+    }
+    if !opts.info {
+        diags.retain(|d| d.severity != Severity::Info);
+    }
+    sort_in_file(diags);
+}
+
+/// Position order within a file; findings without a position come first (file-level).
+fn sort_in_file(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        (a.line.unwrap_or(0), a.column.unwrap_or(0), a.code, &a.path).cmp(&(
+            b.line.unwrap_or(0),
+            b.column.unwrap_or(0),
+            b.code,
+            &b.path,
+        ))
+    });
+}
+
+/// Counts that decide the exit status.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    pub errors: usize,
+    pub warnings: usize,
+    /// I/O problems (unreadable input, failed writes): exit 2.
+    pub io: Vec<String>,
+}
+
+impl Tally {
+    fn count(&mut self, diags: &[Diagnostic]) {
+        for d in diags {
+            match d.severity {
+                Severity::Error => self.errors += 1,
+                Severity::Warning => self.warnings += 1,
+                Severity::Info => {}
+            }
+            if d.code == Code::Unreadable {
+                self.io.push(format!(
+                    "{}: {}",
+                    d.file.as_deref().unwrap_or("-"),
+                    d.message
+                ));
+            }
+        }
+    }
+
+    pub fn status(&self, strict: bool) -> u8 {
+        if !self.io.is_empty() {
+            EXIT_USAGE
+        } else if self.errors > 0 || (strict && self.warnings > 0) {
+            EXIT_FINDINGS
+        } else {
+            EXIT_CLEAN
+        }
+    }
+}
+
+/// How a file's text is obtained again after the main pass.
+struct Texts {
+    inputs: Vec<Input>,
+    stdin: Option<String>,
+    limit: usize,
+}
+
+impl Texts {
+    fn read(&self, i: usize) -> Result<String, Diagnostic> {
+        let Some(input) = self.inputs.get(i) else {
+            return Err(Diagnostic::new(Code::Unreadable, "", "no such input"));
+        };
+        if let Input::Stdin = input {
+            return self.stdin.clone().ok_or_else(|| {
+                inputs::unreadable("-", &std::io::Error::other("stdin was not read"))
+            });
+        }
+        match inputs::read_input(input, self.limit) {
+            ReadOutcome::Text(s) => Ok(s.text),
+            ReadOutcome::Bad(d) | ReadOutcome::Skip(d) => Err(d),
+        }
+    }
+}
+
+fn hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
+/// One VM's part in the main pass.
+#[derive(Debug)]
+struct VmOut {
+    doc: usize,
+    facts: batch::VmFacts,
+    staged: Option<Staged>,
+    artifacts: Option<Vec<Artifact>>,
+    explain: Option<Explained>,
+}
+
+#[derive(Debug, Clone)]
+enum Explained {
+    Text(String),
+    Json(serde_json::Value),
+}
+
+/// One file's part in the main pass.
+#[derive(Debug, Default)]
+struct FileOut {
+    name: String,
+    scope: String,
+    chunk: Chunk,
+    tally: Tally,
+    /// The file could not be read or parsed as a whole.
+    failed: bool,
+    hash: u64,
+    vms: Vec<VmOut>,
+    write_errors: Vec<String>,
+    stdin_text: Option<String>,
+}
+
+struct Ctx<'a> {
+    opts: &'a Options,
+    mode: &'a Mode,
+    catalogs: &'a [NetworkCatalog],
+    out: Option<&'a OutDir>,
+}
+
+impl Ctx<'_> {
+    fn render(
+        &self,
+        vm: &guestnet_core::model::VirtualMachine,
+        r: &guestnet_core::resolve::Resolved,
+    ) -> Option<render::Rendered> {
+        match self.mode {
+            Mode::Render {
+                targets, strict, ..
+            } => Some(render::render_targets(
+                targets,
+                strict,
+                vm,
+                r,
+                &self.opts.compile.render,
+            )),
+            _ => None,
+        }
+    }
+
+    fn explain(&self, file: &str, u: &Unit) -> Option<Explained> {
+        let (Mode::Explain { json }, Some(r)) = (self.mode, &u.resolved) else {
+            return None;
+        };
+        // Sources named as the user wrote them (a converted version's own fields).
+        let r = &explain::in_source(r, &u.paths);
+        Some(if *json {
+            Explained::Json(serde_json::json!({
+                "file": file, "document": u.index + 1, "resolved": explain::json(r)
+            }))
+        } else {
+            Explained::Text(format!(
+                "# {file} (document {})\n{}\n",
+                u.index + 1,
+                explain::text(r)
+            ))
+        })
+    }
+
+    /// Renders (when rendering) and stages one analysed VM; findings go to `diags`.
+    fn finish_vm(
+        &self,
+        file: &str,
+        u: &Unit,
+        facts: &batch::VmFacts,
+        diags: &mut Vec<Diagnostic>,
+        write_errors: &mut Vec<String>,
+    ) -> (Option<Staged>, Option<Vec<Artifact>>) {
+        let (Some(vm), Some(r)) = (&u.vm, &u.resolved) else {
+            return (None, None);
+        };
+        let Some(mut rendered) = self.render(vm, r) else {
+            return (None, None);
+        };
+        for d in &mut rendered.diagnostics {
+            u.locate(d);
+            d.document = u32::try_from(u.index).ok();
+        }
+        let failed = rendered
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error);
+        diags.append(&mut rendered.diagnostics);
+        if failed || rendered.artifacts.is_empty() {
+            return (None, None);
+        }
+        match self.out {
+            None => (None, Some(rendered.artifacts)),
+            Some(out) => {
+                let files: Vec<(&str, &[u8])> = rendered
+                    .artifacts
+                    .iter()
+                    .map(|a| (a.name.as_str(), a.content.as_bytes()))
+                    .collect();
+                match out.stage(&facts.namespace, &facts.name, &files) {
+                    Ok(s) => (Some(s), None),
+                    Err(e) => {
+                        write_errors.push(format!("{file}: {e}"));
+                        (None, None)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Main pass over one file.
+fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<ReadOutcome>) -> FileOut {
+    let opts = ctx.opts;
+    let name = input.name();
+    let scope = (opts.scope)(&name);
+    let mut out = FileOut {
+        name: name.clone(),
+        scope: scope.clone(),
+        ..FileOut::default()
+    };
+    let outcome = match cached {
+        Some(c) => c,
+        None => inputs::read_input(input, opts.compile.limits.max_bytes),
+    };
+    let text = match outcome {
+        ReadOutcome::Text(s) => Ok(s.text),
+        ReadOutcome::Bad(d) => {
+            out.failed = true;
+            Err(d)
+        }
+        ReadOutcome::Skip(d) => Err(d),
+    };
+    let text = match text {
+        Ok(t) => t,
+        Err(d) => {
+            let mut diags = vec![d];
+            let fc = FileCtx {
+                name: &name,
+                text: None,
+                scope: &scope,
+            };
+            postprocess(&fc, &mut diags, opts);
+            out.tally.count(&diags);
+            out.chunk = report::format_chunk(opts.format, &diags, None, opts.color);
+            return out;
+        }
+    };
+    out.hash = hash(&text);
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    let mut vms: Vec<VmOut> = Vec::new();
+    let policy = opts.compile.resolve.mac_policy;
+    let loaded = pipeline::load_each(&text, &opts.compile.limits, &mut |doc: Doc| {
+        let index = doc.index;
+        let doc_no = u32::try_from(index).ok();
+        if let Some(DocInput::Network(_)) = doc.input {
+            diags.extend(doc.diagnostics.into_iter().map(|mut d| {
+                d.document = doc_no;
+                d
+            }));
+            return;
+        }
+        let u = pipeline::analyze(doc, ctx.catalogs, &opts.compile);
+        let mut found = u.diagnostics.clone();
+        if let (Mode::Validate { crd: Some(crd) }, Some(root)) = (ctx.mode, &u.root) {
+            found.extend(crd.check(root));
+        }
+        for d in &mut found {
+            d.document = doc_no;
+        }
+        diags.append(&mut found);
+        let Some(vm) = &u.vm else { return };
+        let root = u.root.as_ref();
+        let facts = batch::facts(vm, u.resolved.as_ref(), ctx.catalogs, policy, &|p| {
+            root.map(|r| r.locate(p, false)).unwrap_or_default()
+        });
+        // A VM that waits for an allocated address is rendered after the plan.
+        let (staged, artifacts, explained) = if facts.needs_allocation() {
+            (None, None, None)
+        } else {
+            let (s, a) = ctx.finish_vm(&name, &u, &facts, &mut diags, &mut out.write_errors);
+            (s, a, ctx.explain(&name, &u))
+        };
+        vms.push(VmOut {
+            doc: index,
+            facts,
+            staged,
+            artifacts,
+            explain: explained,
+        });
+    });
+    if let Err(mut e) = loaded {
+        // The file is unusable as a whole: nothing from it is rendered.
+        e.document = None;
+        diags = vec![e];
+        out.failed = true;
+        for v in vms.drain(..) {
+            if let (Some(s), Some(o)) = (v.staged, ctx.out) {
+                o.discard(s);
+            }
+        }
+    }
+    let fc = FileCtx {
+        name: &name,
+        text: Some(&text),
+        scope: &scope,
+    };
+    postprocess(&fc, &mut diags, opts);
+    out.tally.count(&diags);
+    out.chunk = report::format_chunk(opts.format, &diags, Some(&text), opts.color);
+    out.vms = vms;
+    if matches!(input, Input::Stdin) {
+        out.stdin_text = Some(text);
+    }
+    out
+}
+
+/// Parses the files that mention catalogs; keeps texts for the main pass within a budget.
+fn scan_catalogs(
+    inputs: &[Input],
+    opts: &Options,
+) -> (Vec<NetworkCatalog>, Vec<Option<ReadOutcome>>) {
+    let limit = opts.compile.limits.max_bytes;
+    let mut cats = opts.extra_catalogs.clone();
+    let mut cache: Vec<Option<ReadOutcome>> = Vec::with_capacity(inputs.len());
+    let mut kept = 0usize;
+    for chunk in inputs.chunks(CHUNK) {
+        let got: Vec<(Option<ReadOutcome>, Vec<NetworkCatalog>)> = chunk
+            .par_iter()
+            .map(|input| {
+                if matches!(input, Input::Skipped { .. }) {
+                    return (None, Vec::new());
+                }
+                let s = match inputs::read_input(input, limit) {
+                    ReadOutcome::Text(s) => s,
+                    // Stdin cannot be read twice: keep what reading it gave.
+                    other if matches!(input, Input::Stdin) => return (Some(other), Vec::new()),
+                    _ => return (None, Vec::new()),
+                };
+                let mut found = Vec::new();
+                if s.text.contains("guestnet.dev/") {
+                    let _ = pipeline::load_each(&s.text, &opts.compile.limits, &mut |d| {
+                        if let Some(DocInput::Network(c)) = d.input {
+                            found.push(*c);
+                        }
+                    });
+                }
+                (Some(ReadOutcome::Text(s)), found)
+            })
+            .collect();
+        for ((text, found), input) in got.into_iter().zip(chunk) {
+            cats.extend(found);
+            // Stdin cannot be read twice: it is always kept.
+            let stdin = matches!(input, Input::Stdin);
+            let keep = text.filter(|t| {
+                let len = match t {
+                    ReadOutcome::Text(s) => s.text.len(),
+                    _ => 0,
+                };
+                let ok = stdin || kept + len <= TEXT_CACHE_BYTES;
+                if ok {
+                    kept += len;
+                }
+                ok
+            });
+            cache.push(keep);
+        }
+    }
+    (cats, cache)
+}
+
+/// Expands the paths and runs the batch. Returns the exit status (before stream health).
+pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result<u8, String> {
+    let inputs = walk::expand(paths, &opts.walk).map_err(|e| e.to_string())?;
+    if inputs.is_empty() {
+        return Err("no .yaml, .yml or .json files found".into());
+    }
+    let state = match &opts.ipam_state {
+        Some(p) if p.exists() => {
+            let src = inputs::read_named(&p.display().to_string(), opts.compile.limits.max_bytes)?;
+            Some(IpamState::parse(&src.text).map_err(|d| {
+                format!(
+                    "{}:{}:{}: {}",
+                    p.display(),
+                    d.line.unwrap_or(1),
+                    d.column.unwrap_or(1),
+                    d.message
+                )
+            })?)
+        }
+        _ => None,
+    };
+    let out_dir = match mode {
+        Mode::Render {
+            out_dir: Some(d), ..
+        } => Some(OutDir::open(d).map_err(|e| e.to_string())?),
+        _ => None,
+    };
+    let (catalogs, mut cache) = scan_catalogs(&inputs, opts);
+    let ctx = Ctx {
+        opts,
+        mode,
+        catalogs: &catalogs,
+        out: out_dir.as_ref(),
+    };
+    let mut reporter = Reporter::new(opts.format);
+    reporter.begin(io.sink(opts.report_to));
+    let mut planner = Planner::new(&catalogs, opts.compile.resolve.mac_policy);
+    let mut tally = Tally::default();
+    let mut hashes: Vec<u64> = Vec::with_capacity(inputs.len());
+    let mut file_ids: Vec<FileId> = Vec::with_capacity(inputs.len());
+    let mut staged: HashMap<VmId, Staged> = HashMap::new();
+    let mut stdout_vm: Option<(VmId, Vec<Artifact>)> = None;
+    let mut vm_count = 0usize;
+    let mut explained: BTreeMap<VmId, Explained> = BTreeMap::new();
+    let mut stdin_text: Option<String> = None;
+    let mut doc_of: Vec<(usize, usize)> = Vec::new();
+    let mut write_errors: Vec<String> = Vec::new();
+    let mut done = 0usize;
+    let mut offset = 0usize;
+    for chunk in inputs.chunks(CHUNK) {
+        let cached: Vec<Option<ReadOutcome>> = cache
+            .get_mut(offset..offset + chunk.len())
+            .map(|c| c.iter_mut().map(Option::take).collect())
+            .unwrap_or_else(|| (0..chunk.len()).map(|_| None).collect());
+        let results: Vec<FileOut> = chunk
+            .par_iter()
+            .zip(cached.into_par_iter())
+            .map(|(input, text)| process_file(&ctx, input, text))
+            .collect();
+        for (k, f) in results.into_iter().enumerate() {
+            let fid = planner.add_file(&f.name, &f.scope);
+            file_ids.push(fid);
+            hashes.push(f.hash);
+            if f.failed {
+                planner.mark_incomplete();
+            }
+            if f.stdin_text.is_some() {
+                stdin_text = f.stdin_text;
+            }
+            reporter.emit(io.sink(opts.report_to), &f.chunk);
+            tally.errors += f.tally.errors;
+            tally.warnings += f.tally.warnings;
+            tally.io.extend(f.tally.io);
+            write_errors.extend(f.write_errors);
+            for v in f.vms {
+                let id = planner.add_vm(fid, v.doc, v.facts);
+                doc_of.push((offset + k, v.doc));
+                vm_count += 1;
+                if let Some(s) = v.staged {
+                    staged.insert(id, s);
+                }
+                if let Some(a) = v.artifacts
+                    && stdout_vm.is_none()
+                {
+                    stdout_vm = Some((id, a));
+                }
+                if let Some(e) = v.explain {
+                    explained.insert(id, e);
+                }
+            }
+            done += 1;
+        }
+        offset += chunk.len();
+        if opts.progress && inputs.len() >= 1000 {
+            io.err
+                .write_str(&format!("\rguestnet: {done}/{} files", inputs.len()));
+            io.err.flush();
+        }
+    }
+    if opts.progress && inputs.len() >= 1000 {
+        io.err.write_str("\n");
+    }
+    drop(cache);
+    let plan = planner.finish(state.as_ref());
+    let texts = Texts {
+        inputs,
+        stdin: stdin_text,
+        limit: opts.compile.limits.max_bytes,
+    };
+    let late = second_pass(
+        &ctx,
+        &plan,
+        &texts,
+        &hashes,
+        &doc_of,
+        &mut staged,
+        &mut explained,
+        &mut stdout_vm,
+    );
+    // Cross-file and second-pass findings, per file in input order, with the file's text.
+    let mut by_file: BTreeMap<usize, Vec<Diagnostic>> = BTreeMap::new();
+    for (vm, d) in &plan.findings {
+        if let Some(&(fi, _)) = doc_of.get(*vm as usize) {
+            let mut d = d.clone();
+            d.document = plan
+                .origin(*vm)
+                .and_then(|(_, doc)| u32::try_from(doc).ok());
+            by_file.entry(fi).or_default().push(d);
+        }
+    }
+    for (fi, mut ds) in late.diagnostics {
+        by_file.entry(fi).or_default().append(&mut ds);
+    }
+    write_errors.extend(late.write_errors);
+    let late_chunks: Vec<(Chunk, Tally)> = by_file
+        .into_par_iter()
+        .map(|(fi, mut ds)| {
+            let text = texts.read(fi).ok();
+            let name = texts.inputs.get(fi).map(Input::name).unwrap_or_default();
+            let scope = (opts.scope)(&name);
+            let fc = FileCtx {
+                name: &name,
+                text: text.as_deref(),
+                scope: &scope,
+            };
+            postprocess(&fc, &mut ds, opts);
+            let mut t = Tally::default();
+            t.count(&ds);
+            (
+                report::format_chunk(opts.format, &ds, text.as_deref(), opts.color),
+                t,
+            )
+        })
+        .collect();
+    for (c, t) in late_chunks {
+        reporter.emit(io.sink(opts.report_to), &c);
+        tally.errors += t.errors;
+        tally.warnings += t.warnings;
+        tally.io.extend(t.io);
+    }
+    // Artifacts: commit every staged folder whose VM has no error, discard the rest.
+    let mut ids: Vec<VmId> = staged.keys().copied().collect();
+    ids.sort_unstable();
+    for id in ids {
+        let Some(s) = staged.remove(&id) else {
+            continue;
+        };
+        if let Some(o) = &out_dir {
+            if plan.blocked.contains(&id) {
+                o.discard(s);
+            } else if let Err(e) = o.commit(s) {
+                write_errors.push(e.to_string());
+            }
+        }
+    }
+    if let (Some(p), Mode::Render { .. }) = (&opts.ipam_state, mode)
+        && let Err(e) = crate::write::write_file_atomic(p, plan.state.to_json().as_bytes())
+    {
+        write_errors.push(e.to_string());
+    }
+    reporter.end(io.sink(opts.report_to));
+    if let Mode::Explain { json } = mode {
+        let mut text = String::new();
+        if *json {
+            let v: Vec<serde_json::Value> = explained
+                .into_values()
+                .filter_map(|e| match e {
+                    Explained::Json(v) => Some(v),
+                    Explained::Text(_) => None,
+                })
+                .collect();
+            text = serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
+        } else {
+            for e in explained.into_values() {
+                if let Explained::Text(t) = e {
+                    text.push_str(&t);
+                }
+            }
+        }
+        io.out.write_str(&text);
+    }
+    if let Mode::Render { out_dir: None, .. } = mode {
+        if vm_count != 1 {
+            return Err(format!(
+                "{vm_count} VirtualMachine(s): stdout takes the artifacts of one; use --out-dir DIR"
+            ));
+        }
+        if let Some((id, arts)) = stdout_vm
+            && !plan.blocked.contains(&id)
+        {
+            print_artifacts(io, &arts);
+        }
+    }
+    for e in &write_errors {
+        io.err.write_str(&format!("guestnet: {e}\n"));
+    }
+    if !write_errors.is_empty() {
+        return Ok(EXIT_USAGE);
+    }
+    Ok(tally.status(opts.strict))
+}
+
+/// One artifact as it is; several each under a `# file: NAME` header line, so none is lost.
+fn print_artifacts(io: &mut Io, arts: &[Artifact]) {
+    if let [one] = arts {
+        io.out.write_str(&one.content);
+        return;
+    }
+    for a in arts {
+        io.out.write_str(&format!("# file: {}\n", a.name));
+        io.out.write_str(&a.content);
+        if !a.content.ends_with('\n') {
+            io.out.write_str("\n");
+        }
+    }
+}
+
+#[derive(Default)]
+struct Late {
+    diagnostics: BTreeMap<usize, Vec<Diagnostic>>,
+    write_errors: Vec<String>,
+}
+
+/// Re-analyses the VMs the plan gave values to (allocated addresses, MACs that moved).
+#[allow(clippy::too_many_arguments)]
+fn second_pass(
+    ctx: &Ctx<'_>,
+    plan: &Plan,
+    texts: &Texts,
+    hashes: &[u64],
+    doc_of: &[(usize, usize)],
+    staged: &mut HashMap<VmId, Staged>,
+    explained: &mut BTreeMap<VmId, Explained>,
+    stdout_vm: &mut Option<(VmId, Vec<Artifact>)>,
+) -> Late {
+    let mut late = Late::default();
+    let mut per_file: BTreeMap<usize, Vec<(usize, VmId)>> = BTreeMap::new();
+    let mut ids: Vec<VmId> = plan.changed.iter().copied().collect();
+    ids.sort_unstable();
+    for id in ids {
+        if plan.blocked.contains(&id) {
+            continue;
+        }
+        if let Some(&(fi, doc)) = doc_of.get(id as usize) {
+            per_file.entry(fi).or_default().push((doc, id));
+        }
+    }
+    if per_file.is_empty() {
+        return late;
+    }
+    // Folders staged with provisional values are replaced.
+    for vms in per_file.values() {
+        for (_, id) in vms {
+            if let (Some(s), Some(o)) = (staged.remove(id), ctx.out) {
+                o.discard(s);
+            }
+        }
+    }
+    type Redo = (
+        usize,
+        Vec<Diagnostic>,
+        Vec<(
+            VmId,
+            Option<Staged>,
+            Option<Vec<Artifact>>,
+            Option<Explained>,
+        )>,
+        Vec<String>,
+    );
+    let work: Vec<(usize, Vec<(usize, VmId)>)> = per_file.into_iter().collect();
+    let redone: Vec<Redo> = work
+        .into_par_iter()
+        .map(|(fi, vms)| {
+            let name = texts.inputs.get(fi).map(Input::name).unwrap_or_default();
+            let mut diags = Vec::new();
+            let mut outs = Vec::new();
+            let mut errs = Vec::new();
+            let text = match texts.read(fi) {
+                Ok(t) if hashes.get(fi) == Some(&hash(&t)) => t,
+                Ok(_) => {
+                    diags.push(inputs::unreadable(
+                        &name,
+                        &std::io::Error::other("the file changed during the run; run again"),
+                    ));
+                    return (fi, diags, outs, errs);
+                }
+                Err(d) => {
+                    diags.push(d);
+                    return (fi, diags, outs, errs);
+                }
+            };
+            let wanted: HashMap<usize, VmId> = vms.into_iter().collect();
+            let empty = Assigned::default();
+            let _ = pipeline::load_each(&text, &ctx.opts.compile.limits, &mut |doc: Doc| {
+                let Some(&id) = wanted.get(&doc.index) else {
+                    return;
+                };
+                let a = plan.assigned(id).unwrap_or(&empty);
+                let u = pipeline::analyze_assigned(doc, ctx.catalogs, &ctx.opts.compile, a);
+                let Some(vm) = &u.vm else { return };
+                let root = u.root.as_ref();
+                let facts = batch::facts(
+                    vm,
+                    u.resolved.as_ref(),
+                    ctx.catalogs,
+                    ctx.opts.compile.resolve.mac_policy,
+                    &|p| root.map(|r| r.locate(p, false)).unwrap_or_default(),
+                );
+                let (s, arts) = ctx.finish_vm(&name, &u, &facts, &mut diags, &mut errs);
+                outs.push((id, s, arts, ctx.explain(&name, &u)));
+            });
+            (fi, diags, outs, errs)
+        })
+        .collect();
+    for (fi, diags, outs, errs) in redone {
+        if !diags.is_empty() {
+            late.diagnostics.entry(fi).or_default().extend(diags);
+        }
+        late.write_errors.extend(errs);
+        for (id, s, arts, e) in outs {
+            if let Some(s) = s {
+                staged.insert(id, s);
+            }
+            if let Some(a) = arts {
+                *stdout_vm = Some((id, a));
+            }
+            if let Some(e) = e {
+                explained.insert(id, e);
+            }
+        }
+    }
+    late
+}

@@ -1,0 +1,470 @@
+//! IP allocation from the network catalog (design §2, seed 003: Cloudpods' subnet model).
+//!
+//! A catalog subnet may list `ranges` to allocate from. An interface on that network with no
+//! address of the family and DHCP off gets the lowest free address of the ranges. "Free" is
+//! decided for the whole batch and for the subnet, not the network: a subnet may be shared by
+//! several networks (port groups), so a static address or a reservation on any of them is
+//! taken for all. Requests are served in the order of their key (`namespace/name/interface`),
+//! so the outcome never depends on file order or thread count.
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::ip::{Cidr, parse_cidr, parse_ip};
+use crate::model::NetworkCatalog;
+use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
+
+/// `A-B` (inclusive, spaces allowed around the dash) or a single address, inside `subnet`.
+pub fn parse_range(s: &str, subnet: &Cidr) -> Result<(u128, u128), String> {
+    let (a, b) = match s.split_once('-') {
+        Some((a, b)) => (a.trim(), b.trim()),
+        None => (s.trim(), s.trim()),
+    };
+    let (Some(a), Some(b)) = (parse_ip(a), parse_ip(b)) else {
+        return Err(format!(
+            "{s:?} is not an address range like 10.0.0.10-10.0.0.200"
+        ));
+    };
+    if !subnet.contains(a) || !subnet.contains(b) {
+        return Err(format!("range {s} is not inside subnet {subnet}"));
+    }
+    let (x, y) = (Cidr::bits(a), Cidr::bits(b));
+    if x > y {
+        return Err(format!("range {s} ends before it starts"));
+    }
+    Ok((x, y))
+}
+
+/// Findings about the allocation ranges of one catalog document (paths from its root).
+pub fn check_catalog(cat: &NetworkCatalog) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (i, s) in cat.spec.subnets.iter().enumerate() {
+        let Ok(subnet) = parse_cidr(&s.cidr) else {
+            continue;
+        };
+        for (j, r) in s.ranges.iter().enumerate() {
+            if let Err(e) = parse_range(r, &subnet) {
+                out.push(Diagnostic::invalid(
+                    Code::Allocation,
+                    format!("spec.subnets[{i}].ranges[{j}]"),
+                    r,
+                    &e,
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The ranges of one network on one subnet.
+#[derive(Debug, Clone)]
+struct Pool {
+    network: String,
+    subnet: Cidr,
+    ranges: Vec<(u128, u128)>,
+    /// Lowest address not yet known to be used: allocation only ever adds addresses, and
+    /// requests are served lowest first, so the search never goes back.
+    cursor: u128,
+    range_idx: usize,
+}
+
+impl Pool {
+    fn describe(&self) -> String {
+        format!(
+            "{} {} range {}",
+            self.network,
+            self.subnet.network_cidr(),
+            self.ranges_text()
+        )
+    }
+
+    fn ranges_text(&self) -> String {
+        let r: Vec<String> = self
+            .ranges
+            .iter()
+            .map(|(a, b)| {
+                let a = self.subnet.with_bits(*a);
+                let b = self.subnet.with_bits(*b);
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}-{b}")
+                }
+            })
+            .collect();
+        r.join(",")
+    }
+}
+
+/// Where an allocated address came from, and where a failed one would have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The address with the subnet's prefix, and a description of the pool.
+    Allocated { address: Cidr, pool: String },
+    Exhausted {
+        network: String,
+        subnet: String,
+        ranges: String,
+        asked: usize,
+        free: u128,
+    },
+}
+
+/// One interface asking for an address.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub pool: PoolId,
+    /// `namespace/name/interface`: the order in which requests are served.
+    pub key: String,
+    /// The address `--ipam-state` remembers for this interface.
+    pub pinned: Option<IpAddr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PoolId(usize);
+
+/// Every pool of a batch's catalogs and the addresses already in use on their subnets.
+#[derive(Debug, Clone, Default)]
+pub struct Allocator {
+    pools: Vec<Pool>,
+    /// Per subnet (network address and prefix): used addresses.
+    used: HashMap<Cidr, BTreeSet<u128>>,
+    /// Pools by (catalog index, IPv4?).
+    by_catalog: HashMap<(usize, bool), PoolId>,
+}
+
+impl Allocator {
+    pub fn new(catalogs: &[NetworkCatalog]) -> Self {
+        let mut a = Allocator::default();
+        for (ci, c) in catalogs.iter().enumerate() {
+            for s in &c.spec.subnets {
+                let Ok(subnet) = parse_cidr(&s.cidr) else {
+                    continue;
+                };
+                let key = subnet.canonical();
+                let used = a.used.entry(key).or_default();
+                // Never hand out the network or broadcast address, a gateway or a reservation.
+                used.insert(Cidr::bits(subnet.network()));
+                if let Some(b) = subnet.broadcast() {
+                    used.insert(Cidr::bits(b));
+                }
+                for r in s.reserved.iter().chain(s.gateway.iter()) {
+                    if let Some(ip) = parse_ip(r).filter(|ip| subnet.contains(*ip)) {
+                        used.insert(Cidr::bits(ip));
+                    }
+                }
+                let ranges: Vec<(u128, u128)> = s
+                    .ranges
+                    .iter()
+                    .filter_map(|r| parse_range(r, &subnet).ok())
+                    .collect();
+                if ranges.is_empty() || a.by_catalog.contains_key(&(ci, subnet.is_ipv4())) {
+                    continue;
+                }
+                let mut ranges = ranges;
+                ranges.sort_unstable();
+                let cursor = ranges.first().map(|r| r.0).unwrap_or(0);
+                a.by_catalog
+                    .insert((ci, subnet.is_ipv4()), PoolId(a.pools.len()));
+                a.pools.push(Pool {
+                    network: c.metadata.name.clone().unwrap_or_default(),
+                    subnet: key,
+                    ranges,
+                    cursor,
+                    range_idx: 0,
+                });
+            }
+        }
+        a
+    }
+
+    /// The pool of catalog `catalog` (its index in the batch's catalogs) for a family.
+    pub fn pool(&self, catalog: usize, ipv4: bool) -> Option<PoolId> {
+        self.by_catalog.get(&(catalog, ipv4)).copied()
+    }
+
+    /// Whether any catalog subnet allocates; when none does, nothing needs recording.
+    pub fn is_empty(&self) -> bool {
+        self.pools.is_empty()
+    }
+
+    /// Marks an address as used on every subnet that holds it (a static address, a
+    /// remembered allocation).
+    pub fn mark_used(&mut self, ip: IpAddr) {
+        for (subnet, set) in self.used.iter_mut() {
+            if subnet.contains(ip) {
+                set.insert(Cidr::bits(ip));
+            }
+        }
+    }
+
+    fn in_ranges(&self, p: PoolId, ip: IpAddr) -> bool {
+        let Some(pool) = self.pools.get(p.0) else {
+            return false;
+        };
+        let b = Cidr::bits(ip);
+        pool.subnet.contains(ip) && pool.ranges.iter().any(|(x, y)| (*x..=*y).contains(&b))
+    }
+
+    fn free_count(&self, p: PoolId) -> u128 {
+        let Some(pool) = self.pools.get(p.0) else {
+            return 0;
+        };
+        let used = self.used.get(&pool.subnet);
+        pool.ranges
+            .iter()
+            .map(|(x, y)| {
+                let size = y - x + 1;
+                let taken = used.map(|u| u.range(*x..=*y).count()).unwrap_or(0);
+                size.saturating_sub(taken as u128)
+            })
+            .sum()
+    }
+
+    fn next_free(&mut self, p: PoolId) -> Option<u128> {
+        let pool = self.pools.get_mut(p.0)?;
+        let used = self.used.entry(pool.subnet).or_default();
+        while let Some(&(lo, hi)) = pool.ranges.get(pool.range_idx) {
+            let mut c = pool.cursor.max(lo);
+            if c > hi {
+                pool.range_idx += 1;
+                continue;
+            }
+            // Skip the used addresses from the cursor on (each is stepped over once).
+            for u in used.range(c..=hi) {
+                if *u == c {
+                    c += 1;
+                } else {
+                    break;
+                }
+            }
+            if c <= hi {
+                used.insert(c);
+                pool.cursor = c + 1;
+                return Some(c);
+            }
+            pool.range_idx += 1;
+            pool.cursor = pool.ranges.get(pool.range_idx).map(|r| r.0).unwrap_or(0);
+        }
+        None
+    }
+
+    /// Serves every request: remembered addresses first (when still valid and free), then
+    /// the lowest free address, in key order. The outcome is in the order of `requests`.
+    pub fn allocate(&mut self, requests: &[Request]) -> Vec<Outcome> {
+        let mut out: Vec<Option<Outcome>> = vec![None; requests.len()];
+        let mut order: Vec<usize> = (0..requests.len()).collect();
+        order.sort_by(|&a, &b| requests[a].key.cmp(&requests[b].key).then(a.cmp(&b)));
+        for &i in &order {
+            let r = &requests[i];
+            let Some(ip) = r.pinned else { continue };
+            let Some(pool) = self.pools.get(r.pool.0) else {
+                continue;
+            };
+            let subnet = pool.subnet;
+            let taken = self
+                .used
+                .get(&subnet)
+                .is_some_and(|u| u.contains(&Cidr::bits(ip)));
+            if self.in_ranges(r.pool, ip) && !taken {
+                self.used.entry(subnet).or_default().insert(Cidr::bits(ip));
+                out[i] = Some(self.allocated(r.pool, ip, true));
+            }
+        }
+        let mut asked: HashMap<PoolId, usize> = HashMap::new();
+        for (i, r) in requests.iter().enumerate() {
+            if out[i].is_none() {
+                *asked.entry(r.pool).or_default() += 1;
+            }
+        }
+        let free: HashMap<PoolId, u128> = asked.keys().map(|p| (*p, self.free_count(*p))).collect();
+        for &i in &order {
+            if out[i].is_some() {
+                continue;
+            }
+            let p = requests[i].pool;
+            out[i] = Some(match self.next_free(p) {
+                Some(b) => {
+                    let ip = self
+                        .pools
+                        .get(p.0)
+                        .map(|pool| pool.subnet.with_bits(b))
+                        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+                    self.allocated(p, ip, false)
+                }
+                None => {
+                    let pool = self.pools.get(p.0);
+                    Outcome::Exhausted {
+                        network: pool.map(|x| x.network.clone()).unwrap_or_default(),
+                        subnet: pool.map(|x| x.subnet.network_cidr()).unwrap_or_default(),
+                        ranges: pool.map(|x| x.ranges_text()).unwrap_or_default(),
+                        asked: asked.get(&p).copied().unwrap_or(0),
+                        free: free.get(&p).copied().unwrap_or(0),
+                    }
+                }
+            });
+        }
+        out.into_iter()
+            .map(|o| {
+                o.unwrap_or(Outcome::Exhausted {
+                    network: String::new(),
+                    subnet: String::new(),
+                    ranges: String::new(),
+                    asked: 0,
+                    free: 0,
+                })
+            })
+            .collect()
+    }
+
+    fn allocated(&self, p: PoolId, ip: IpAddr, kept: bool) -> Outcome {
+        let (prefix, desc) = self
+            .pools
+            .get(p.0)
+            .map(|x| (x.subnet.prefix, x.describe()))
+            .unwrap_or((32, String::new()));
+        Outcome::Allocated {
+            address: Cidr { addr: ip, prefix },
+            pool: if kept {
+                format!("{desc}, kept by --ipam-state")
+            } else {
+                desc
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::catalog::{NetworkCatalogSpec, Subnet};
+
+    fn cat(name: &str, cidr: &str, gw: &str, ranges: &[&str], reserved: &[&str]) -> NetworkCatalog {
+        NetworkCatalog {
+            api_version: "guestnet.dev/v1alpha1".into(),
+            kind: "Network".into(),
+            metadata: crate::model::ObjectMeta {
+                name: Some(name.into()),
+                ..Default::default()
+            },
+            spec: NetworkCatalogSpec {
+                subnets: vec![Subnet {
+                    cidr: cidr.into(),
+                    gateway: Some(gw.into()),
+                    reserved: reserved.iter().map(|s| s.to_string()).collect(),
+                    ranges: ranges.iter().map(|s| s.to_string()).collect(),
+                }],
+                ..Default::default()
+            },
+        }
+    }
+
+    fn req(a: &Allocator, cat: usize, key: &str) -> Request {
+        Request {
+            pool: a.pool(cat, true).unwrap(),
+            key: key.into(),
+            pinned: None,
+        }
+    }
+
+    fn addr(o: &Outcome) -> String {
+        match o {
+            Outcome::Allocated { address, .. } => address.to_string(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn lowest_free_skips_reserved_gateway_statics_and_the_shared_subnet() {
+        let cats = vec![
+            cat(
+                "net-a",
+                "10.0.0.0/24",
+                "10.0.0.10",
+                &["10.0.0.10-10.0.0.20"],
+                &["10.0.0.11"],
+            ),
+            // Another port group on the same subnet, with its own range and reservation.
+            cat(
+                "net-b",
+                "10.0.0.0/24",
+                "10.0.0.10",
+                &["10.0.0.12-10.0.0.30"],
+                &["10.0.0.13"],
+            ),
+        ];
+        let mut a = Allocator::new(&cats);
+        a.mark_used("10.0.0.12".parse().unwrap()); // another VM's static address
+        let reqs = vec![
+            req(&a, 0, "ns/b/eth0"),
+            req(&a, 1, "ns/c/eth0"),
+            req(&a, 0, "ns/a/eth0"),
+        ];
+        let got: Vec<String> = a.allocate(&reqs).iter().map(addr).collect();
+        // Served in key order: ns/a (net-a) .14, ns/b (net-a) .15, ns/c (net-b) .16.
+        assert_eq!(got, vec!["10.0.0.15/24", "10.0.0.16/24", "10.0.0.14/24"]);
+    }
+
+    #[test]
+    fn exhausted_names_network_subnet_and_count() {
+        let cats = vec![cat(
+            "net-a",
+            "10.0.0.0/24",
+            "10.0.0.1",
+            &["10.0.0.10-10.0.0.12"],
+            &[],
+        )];
+        let mut a = Allocator::new(&cats);
+        let reqs: Vec<Request> = (0..5)
+            .map(|i| req(&a, 0, &format!("ns/vm{i}/eth0")))
+            .collect();
+        let got = a.allocate(&reqs);
+        assert_eq!(addr(&got[2]), "10.0.0.12/24");
+        match &got[3] {
+            Outcome::Exhausted {
+                network,
+                subnet,
+                asked,
+                free,
+                ..
+            } => {
+                assert_eq!(network, "net-a");
+                assert!(subnet.contains("10.0.0.0/24"), "{subnet}");
+                assert_eq!((*asked, *free), (5, 3));
+            }
+            o => panic!("{o:?}"),
+        }
+    }
+
+    #[test]
+    fn pinned_addresses_are_kept_when_valid() {
+        let cats = vec![cat(
+            "net-a",
+            "10.0.0.0/24",
+            "10.0.0.1",
+            &["10.0.0.10-10.0.0.20"],
+            &[],
+        )];
+        let mut a = Allocator::new(&cats);
+        let mut r1 = req(&a, 0, "ns/z/eth0");
+        r1.pinned = Some("10.0.0.10".parse().unwrap());
+        let r2 = req(&a, 0, "ns/a/eth0");
+        let mut r3 = req(&a, 0, "ns/y/eth0");
+        r3.pinned = Some("10.0.0.99".parse().unwrap()); // outside the range: re-allocated
+        let got: Vec<String> = a.allocate(&[r1, r2, r3]).iter().map(addr).collect();
+        assert_eq!(got, vec!["10.0.0.10/24", "10.0.0.11/24", "10.0.0.12/24"]);
+    }
+
+    #[test]
+    fn ranges_are_checked() {
+        let c = cat(
+            "n",
+            "10.0.0.0/24",
+            "10.0.0.1",
+            &["10.0.0.5-10.0.1.5", "x", "10.0.0.9-10.0.0.3", "10.0.0.7"],
+            &[],
+        );
+        let d = check_catalog(&c);
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert_eq!(d[0].path, "spec.subnets[0].ranges[0]");
+    }
+}
