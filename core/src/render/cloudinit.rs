@@ -4,7 +4,7 @@
 use super::yaml_out::{Yaml, map, s, strs, to_string};
 use super::{Artifact, RenderOptions, Rendered};
 use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::model::{CloudConfig, VirtualMachine};
+use crate::model::{CloudConfig, SecretKeySelector, VirtualMachine};
 use crate::resolve::Resolved;
 use serde_json::Value;
 
@@ -38,6 +38,20 @@ pub fn metadata(r: &Resolved, opts: &RenderOptions, diags: &mut Vec<Diagnostic>)
 
 /// Inline cloud-config -> user-data. Secret references are left to the submitter and said so.
 pub fn user_data(cc: &CloudConfig, diags: &mut Vec<Diagnostic>) -> String {
+    user_data_with(cc, &|_, _| None, diags)
+}
+
+/// Supplies the value of a Secret reference (the selector and the key vm-operator uses when
+/// the selector has none), or `None` to leave it out. The submitter passes one; values go
+/// through the YAML emitter like any other string, so they cannot change the document.
+pub type SecretLookup<'a> = &'a dyn Fn(&SecretKeySelector, &str) -> Option<String>;
+
+/// [`user_data`] with Secret references filled from `secret` where it has a value.
+pub fn user_data_with(
+    cc: &CloudConfig,
+    secret: SecretLookup<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> String {
     let base = "spec.bootstrap.cloudInit.cloudConfig";
     let secret_note = |diags: &mut Vec<Diagnostic>, path: String| {
         diags.push(
@@ -108,11 +122,12 @@ pub fn user_data(cc: &CloudConfig, diags: &mut Vec<Diagnostic>) -> String {
         if !u.ssh_import_id.is_empty() {
             m.push(("ssh_import_id", strs(u.ssh_import_id.iter().cloned())));
         }
-        if u.passwd.is_some() {
-            secret_note(diags, format!("{base}.users[{i}].passwd"));
-        }
-        if u.hashed_passwd.is_some() {
-            secret_note(diags, format!("{base}.users[{i}].hashed_passwd"));
+        for (k, sel) in [("passwd", &u.passwd), ("hashed_passwd", &u.hashed_passwd)] {
+            let Some(sel) = sel else { continue };
+            match secret(sel, k) {
+                Some(v) => m.push((k, s(v))),
+                None => secret_note(diags, format!("{base}.users[{i}].{k}")),
+            }
         }
         users.push(map(m));
     }
@@ -124,7 +139,13 @@ pub fn user_data(cc: &CloudConfig, diags: &mut Vec<Diagnostic>) -> String {
         let mut m: Vec<(&str, Yaml)> = vec![("path", s(f.path.clone()))];
         match &f.content {
             Some(Value::String(c)) => m.push(("content", s(c.clone()))),
-            Some(_) => secret_note(diags, format!("{base}.write_files[{i}].content")),
+            Some(v) => match serde_json::from_value::<SecretKeySelector>(v.clone())
+                .ok()
+                .and_then(|sel| secret(&sel, "content"))
+            {
+                Some(c) => m.push(("content", s(c))),
+                None => secret_note(diags, format!("{base}.write_files[{i}].content")),
+            },
             None => {}
         }
         for (k, v) in [
