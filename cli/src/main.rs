@@ -2,6 +2,8 @@
 
 use guestnet_cli::{EXAMPLE, inputs, output, report, schema};
 
+mod submit_cmd;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use guestnet_core::batch::{Origin, cross_check};
 use guestnet_core::pipeline::{self, CompileOptions, Doc, Input, Unit};
@@ -47,6 +49,10 @@ enum Cmd {
     Convert(ConvertArgs),
     /// Print the embedded example VirtualMachine.
     Example,
+    /// Apply specs to vSphere VMs (CustomizeVM_Task, CustomizeGuest_Task, ReconfigVM_Task).
+    Submit(submit_cmd::SubmitArgs),
+    /// Show a VM's guest customization state (GC_PENDING ... GC_COMPLETE).
+    Status(submit_cmd::StatusArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -249,6 +255,8 @@ fn run(cli: Cli) -> Result<u8, String> {
             print(EXAMPLE)?;
             Ok(EXIT_CLEAN)
         }
+        Cmd::Submit(a) => submit_cmd::submit(a),
+        Cmd::Status(a) => submit_cmd::status(a),
     }
 }
 

@@ -197,7 +197,7 @@ fn question(val: &Element) -> Option<Question> {
         return None;
     }
     let choice = val.child("choice");
-    let choices = choice
+    let choices: Vec<(String, String)> = choice
         .map(|c| {
             c.children
                 .iter()
@@ -206,9 +206,11 @@ fn question(val: &Element) -> Option<Question> {
                 .collect()
         })
         .unwrap_or_default();
-    let default = choice
-        .and_then(|c| int(c.child("defaultIndex")))
-        .and_then(|i| usize::try_from(i).ok());
+    // `defaultIndex` is optional and omitted when 0 (govmomi's `omitempty`).
+    let default = match choice.and_then(|c| int(c.child("defaultIndex"))) {
+        Some(i) => usize::try_from(i).ok(),
+        None => (!choices.is_empty()).then_some(0),
+    };
     let mut q_text = text(val.child("text"));
     if q_text.is_empty() {
         // Newer servers put the text in messages.
