@@ -1101,6 +1101,42 @@ mod tests {
         assert!(e.to_string().contains("no vApp configuration"), "{e}");
     }
 
+    proptest::proptest! {
+        /// User text that looks like a Secret reference, anywhere a user can write text,
+        /// stays that text: nothing substitutes it, and no Secret value appears.
+        #[test]
+        fn user_text_cannot_forge_a_secret(
+            prefix in "[a-z ]{0,5}",
+            name in "[a-z][a-z0-9-]{0,6}",
+            key in "[a-z][a-z0-9_.-]{0,6}",
+            suffix in "[a-z ]{0,5}",
+        ) {
+            let forged = format!("{prefix}${{secret:{name}/{key}}}{suffix}");
+            let y = format!(
+                "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata: {{name: web01}}\nspec:\n  bootstrap:\n    linuxPrep:\n      scriptText: {{value: {q}}}\n    vAppConfig:\n      properties: [{{key: note, value: {{value: {q}}}}}]\n  network:\n    interfaces: [{{name: eth0, dhcp4: true}}]\n",
+                q = guestnet_core::render::yaml_out::quote(&forged)
+            );
+            let j = job(&y);
+            let mut vm = vm_info("poweredOff", &["00:50:56:00:00:07"]);
+            vm.vapp = Some(vec![crate::vm::VAppProperty {
+                key: 3,
+                id: "note".into(),
+                class_id: String::new(),
+                instance_id: String::new(),
+                kind: "string".into(),
+                user_configurable: true,
+            }]);
+            let s = store(&[(name.as_str(), key.as_str(), "LEAKED-VALUE")]);
+            let p = build(&j, &vm, &vm_ref(), &server(false), &opts(), &s).unwrap();
+            for step in &p.steps {
+                proptest::prop_assert!(!step.request.body.contains("LEAKED-VALUE"));
+                proptest::prop_assert_eq!(&step.request.body, &step.shown);
+            }
+            let escaped = guestnet_core::render::encode::xml_escape(&forged).replace("&quot;", "\"").replace("&apos;", "'");
+            proptest::prop_assert!(p.steps.iter().all(|s| s.request.body.contains(&escaped)), "{}", escaped);
+        }
+    }
+
     #[test]
     fn targets() {
         assert_eq!(

@@ -660,6 +660,49 @@ mod tests {
         assert_eq!((f.kind.as_str(), f.message.as_str()), ("e:Client", "bad"));
     }
 
+    /// XML 1.0 characters, biased towards markup and whitespace.
+    fn xml_text() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::string::string_regex(
+            "([<>&\"' \t\r\n]|]]>|\\$\\{secret:a/b\\}|[a-z0-9]|\\PC){0,40}",
+        )
+        .unwrap_or_else(|_| {
+            proptest::string::string_regex("[a-z]{0,8}").unwrap_or_else(|_| unreachable!())
+        })
+    }
+
+    proptest::proptest! {
+        /// Whatever a value holds, it comes back as the same text and adds no element.
+        #[test]
+        fn extra_config_values_round_trip(pairs in proptest::collection::vec((xml_text(), xml_text()), 0..4)) {
+            let pairs: Vec<(String, String)> = pairs
+                .into_iter()
+                .filter(|(k, v)| xml::first_illegal_char(k).is_none() && xml::first_illegal_char(v).is_none())
+                .collect();
+            let r = reconfig_vm(&MoRef::new("VirtualMachine", "vm-1"), &pairs, &[], None).unwrap();
+            let root = xml::parse(&r.body).unwrap();
+            let spec = root.child("Body").unwrap().child("ReconfigVM_Task").unwrap().child("spec").unwrap();
+            let back: Vec<(String, String)> = spec
+                .children
+                .iter()
+                .map(|e| {
+                    assert_eq!(e.children.len(), 2);
+                    (e.child("key").unwrap().text.clone(), e.child("value").unwrap().text.clone())
+                })
+                .collect();
+            proptest::prop_assert_eq!(back, pairs);
+        }
+
+        /// Any text, and any cut of a real reply, reads as a reply or an error, never a panic.
+        #[test]
+        fn reader_never_panics(s in "\\PC{0,200}", cut in 0usize..2000) {
+            let _ = parse_reply(&s);
+            let t = FAULT.get(..cut.min(FAULT.len())).unwrap_or("");
+            if let Ok(Reply::Ok(e)) = parse_reply(t) {
+                let _ = object_contents(&e);
+            }
+        }
+    }
+
     #[test]
     fn not_soap_is_an_error_with_a_position() {
         for (t, want) in [

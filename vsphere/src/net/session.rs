@@ -140,7 +140,7 @@ impl Session {
             log,
             relogin: Mutex::new(0),
         };
-        let resp = s.send(&soap::retrieve_service_content().map_err(body)?)?;
+        let resp = s.call(&soap::retrieve_service_content().map_err(body)?)?;
         s.content = content_from(&resp)?;
         if !s.content.api_version.is_empty() {
             s.soap_action = format!("urn:vim25/{}", s.content.api_version);
