@@ -95,7 +95,8 @@ enum ProviderArg {
 #[derive(clap::Args, Debug)]
 pub struct SubmitArgs {
     /// VirtualMachine manifests: files, directories (walked) or -; Secret manifests in them
-    /// supply Secret references.
+    /// supply Secret references. In a `render --out-dir` tree each `<namespace>/<name>/gosc.xml`
+    /// is read back and submitted.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<String>,
     /// The vSphere VM (inventory path, instance/BIOS UUID, or name) when PATH holds one
@@ -330,6 +331,11 @@ fn load(a: &SubmitArgs, opts: &CompileOptions) -> Result<Loaded, String> {
             }
         }
     }
+    for path in rendered_specs(&a.paths)? {
+        let mut r = read_rendered(&path, &catalogs, opts)?;
+        diags.append(&mut r.diagnostics);
+        units.extend(r.units.into_iter().map(|u| (r.file.clone(), u)));
+    }
     let origins: Vec<Origin> = units
         .iter()
         .map(|(f, u)| Origin {
@@ -446,6 +452,100 @@ fn load(a: &SubmitArgs, opts: &CompileOptions) -> Result<Loaded, String> {
         jobs,
         invalid,
         manifests,
+    })
+}
+
+/// The `gosc.xml` files of `render --out-dir` trees (`<dir>/<namespace>/<name>/gosc.xml`)
+/// under the given paths, sorted.
+fn rendered_specs(paths: &[String]) -> Result<Vec<PathBuf>, String> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for p in entries {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                walk(&p, out)?;
+            } else if name == guestnet_core::render::gosc::FILE_NAME {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        let path = std::path::Path::new(p);
+        if path.is_dir() {
+            walk(path, &mut out)?;
+        } else if path.file_name().and_then(|n| n.to_str())
+            == Some(guestnet_core::render::gosc::FILE_NAME)
+        {
+            out.push(path.to_path_buf());
+        }
+    }
+    Ok(out)
+}
+
+/// What one rendered `gosc.xml` yields.
+struct Rendered {
+    file: String,
+    units: Vec<pipeline::Unit>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// A rendered `gosc.xml` read back with the gosc target's own reverse parser (Secret
+/// placeholders become references again) and compiled like a manifest; the folder names
+/// are its name and namespace.
+fn read_rendered(
+    path: &std::path::Path,
+    catalogs: &[guestnet_core::model::NetworkCatalog],
+    opts: &CompileOptions,
+) -> Result<Rendered, String> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {file}: {e}"))?;
+    let dir_name = |p: Option<&std::path::Path>| {
+        p.and_then(|d| d.file_name())
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+    };
+    let name = dir_name(path.parent()).unwrap_or_else(|| "rendered".into());
+    let namespace = dir_name(path.parent().and_then(|d| d.parent()));
+    let parsed = guestnet_core::parse::parse(guestnet_core::parse::Format::Gosc, &text, &name);
+    let mut diags: Vec<Diagnostic> = parsed
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|mut d| {
+            d.file = Some(file.clone());
+            d
+        })
+        .collect();
+    let mut units = Vec::new();
+    for mut vm in parsed.vms {
+        if vm.metadata.namespace.is_none() {
+            vm.metadata.namespace = namespace.clone();
+        }
+        let yaml = guestnet_core::parse::to_yaml(&vm);
+        match pipeline::load(&yaml, &opts.limits) {
+            Ok(docs) => units.extend(
+                docs.into_iter()
+                    .map(|d| pipeline::analyze(d, catalogs, opts)),
+            ),
+            Err(mut e) => {
+                e.file = Some(file.clone());
+                diags.push(e);
+            }
+        }
+    }
+    Ok(Rendered {
+        file,
+        units,
+        diagnostics: diags,
     })
 }
 

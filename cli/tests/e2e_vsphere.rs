@@ -276,6 +276,44 @@ fn linuxprep_customize_and_power_on_shows_the_spec_in_guest() {
 }
 
 #[test]
+fn a_render_out_dir_is_submitted_through_its_gosc_xml() {
+    if !available() {
+        return;
+    }
+    let mut sim = Vcsim::start(&[]);
+    sim.cmd(&["power", "DC0_H0_VM1", "off"]);
+    let f = sim.write(
+        "web03.yaml",
+        &vm_yaml("web03", "x", LINUXPREP, &one_nic("10.0.0.13")),
+    );
+    let out = sim.dir.path().join("out");
+    let r = run(Command::new(env!("CARGO_BIN_EXE_guestnet"))
+        .arg("render")
+        .arg(&f)
+        .args(["--target", "gosc", "--out-dir"])
+        .arg(&out));
+    assert_eq!(r.code, 0, "{r}");
+    assert!(out.join("prod/web03/gosc.xml").is_file());
+    let r = run(sim
+        .guestnet()
+        .arg("submit")
+        .arg(&out)
+        .args(["--vm", "DC0_H0_VM1", "--power-on"]));
+    assert_eq!(r.code, 0, "{r}");
+    assert!(
+        r.stdout
+            .contains("applied  prod/web03  vm-60 (DC0_H0_VM1)  CustomizeVM_Task, PowerOnVM_Task"),
+        "{r}"
+    );
+    let vm = sim.vm("DC0_H0_VM1");
+    assert_eq!(
+        (vm["hostName"].as_str(), vm["ipAddress"].as_str()),
+        (Some("web03"), Some("10.0.0.13")),
+        "{vm}"
+    );
+}
+
+#[test]
 fn nic_count_mismatch_is_caught_before_sending() {
     if !available() {
         return;
