@@ -198,3 +198,65 @@ pub fn render(vm: &VirtualMachine, r: &Resolved, opts: &RenderOptions) -> Render
         diagnostics,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CloudConfigUser, WriteFile};
+    use crate::source::node::NodeKind;
+    use crate::source::{Limits, yaml};
+
+    #[test]
+    fn secret_values_are_one_scalar_each_and_missing_ones_are_left_out() {
+        let sel = |k: &str| SecretKeySelector {
+            name: "creds".into(),
+            key: Some(k.into()),
+        };
+        let cc = CloudConfig {
+            users: vec![CloudConfigUser {
+                name: "ops".into(),
+                passwd: Some(sel("pw")),
+                hashed_passwd: Some(sel("missing")),
+                ..CloudConfigUser::default()
+            }],
+            write_files: vec![WriteFile {
+                path: "/etc/token".into(),
+                content: Some(serde_json::json!({"name": "creds", "key": "token"})),
+                ..WriteFile::default()
+            }],
+            ..CloudConfig::default()
+        };
+        let hostile = "x\nruncmd: [reboot]\n# \"'";
+        let lookup = |s: &SecretKeySelector, default: &str| -> Option<String> {
+            assert!(matches!(default, "passwd" | "hashed_passwd" | "content"));
+            match s.key.as_deref() {
+                Some("pw") | Some("token") => Some(hostile.to_string()),
+                _ => None,
+            }
+        };
+        let mut diags = Vec::new();
+        let text = user_data_with(&cc, &lookup, &mut diags);
+        let docs = yaml::parse_documents(&text, &Limits::default()).unwrap();
+        let root = &docs[0].root;
+        let NodeKind::Map(top) = &root.kind else {
+            panic!("{text}")
+        };
+        let keys: Vec<&str> = top.iter().filter_map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, vec!["users", "write_files"], "{text}");
+        let NodeKind::Seq(users) = &root.get("users").unwrap().kind else {
+            panic!()
+        };
+        assert_eq!(users[0].get("passwd").unwrap().as_str(), Some(hostile));
+        assert!(users[0].get("hashed_passwd").is_none());
+        let NodeKind::Seq(files) = &root.get("write_files").unwrap().kind else {
+            panic!()
+        };
+        assert_eq!(files[0].get("content").unwrap().as_str(), Some(hostile));
+        // The one left out is said so, without a value.
+        assert_eq!(diags.len(), 1);
+        assert!(diags[0].path.ends_with("users[0].hashed_passwd"));
+        // Without a lookup nothing is filled (the offline preview).
+        let offline = user_data(&cc, &mut Vec::new());
+        assert!(!offline.contains("passwd") && !offline.contains("content"));
+    }
+}
