@@ -5,6 +5,8 @@ use guestnet_cli::sink::{Io, Stream};
 use guestnet_cli::walk::WalkOptions;
 use guestnet_cli::{EXAMPLE, inputs, report, schema};
 
+mod submit_cmd;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use guestnet_core::pipeline::CompileOptions;
 use guestnet_core::render::gosc::EnvelopeKind;
@@ -48,6 +50,10 @@ enum Cmd {
     Convert(ConvertArgs),
     /// Print the embedded example VirtualMachine.
     Example,
+    /// Apply specs to vSphere VMs (CustomizeVM_Task, CustomizeGuest_Task, ReconfigVM_Task).
+    Submit(submit_cmd::SubmitArgs),
+    /// Show a VM's guest customization state (GC_PENDING ... GC_COMPLETE).
+    Status(submit_cmd::StatusArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -290,6 +296,8 @@ fn run(cli: Cli, io: &mut Io) -> Result<u8, String> {
             io.out.write_str(EXAMPLE);
             Ok(EXIT_CLEAN)
         }
+        Cmd::Submit(a) => submit_cmd::submit(a),
+        Cmd::Status(a) => submit_cmd::status(a),
     }
 }
 

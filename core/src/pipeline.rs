@@ -307,12 +307,34 @@ pub fn compile_str(
 /// Runs the batch decisions over the units of one text: duplicates between its documents,
 /// collision-free derived MACs, allocation from the catalogs.
 fn plan_units(units: &mut [Unit], cats: &[NetworkCatalog], opts: &CompileOptions) {
+    plan_with(units.iter_mut().map(|u| ("", u)).collect(), cats, opts);
+}
+
+/// [`plan_units`] for units of several files (`guestnet submit` holds a whole batch at
+/// once): findings name the other place with its file.
+pub fn plan_named(units: &mut [(String, Unit)], cats: &[NetworkCatalog], opts: &CompileOptions) {
+    plan_with(
+        units.iter_mut().map(|(f, u)| (f.as_str(), u)).collect(),
+        cats,
+        opts,
+    );
+}
+
+fn plan_with(mut units: Vec<(&str, &mut Unit)>, cats: &[NetworkCatalog], opts: &CompileOptions) {
     let mut planner = crate::batch::Planner::new(cats, opts.resolve.mac_policy);
-    let file = planner.add_file("", "");
+    let mut files: Vec<(&str, crate::batch::FileId)> = Vec::new();
     let mut ids = Vec::new();
-    for (i, u) in units.iter().enumerate() {
+    for (i, (name, u)) in units.iter().enumerate() {
         let (Some(vm), Some(root)) = (&u.vm, &u.root) else {
             continue;
+        };
+        let file = match files.iter().find(|(n, _)| n == name) {
+            Some((_, id)) => *id,
+            None => {
+                let id = planner.add_file(name, "");
+                files.push((name, id));
+                id
+            }
         };
         let f = crate::batch::facts(
             vm,
@@ -325,7 +347,9 @@ fn plan_units(units: &mut [Unit], cats: &[NetworkCatalog], opts: &CompileOptions
     }
     let plan = planner.finish(None);
     for (vm, i) in ids {
-        let Some(u) = units.get_mut(i) else { continue };
+        let Some((_, u)) = units.get_mut(i) else {
+            continue;
+        };
         for (_, d) in plan.findings.iter().filter(|(v, _)| *v == vm) {
             let mut d = d.clone();
             d.file = None;

@@ -4,7 +4,7 @@
 use super::yaml_out::{Yaml, map, s, strs, to_string};
 use super::{Artifact, RenderOptions, Rendered};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{CloudConfig, VirtualMachine};
+use crate::model::{CloudConfig, SecretKeySelector, VirtualMachine};
 use crate::resolve::Resolved;
 use serde_json::Value;
 
@@ -38,6 +38,20 @@ pub fn metadata(r: &Resolved, opts: &RenderOptions, diags: &mut Vec<Diagnostic>)
 
 /// Inline cloud-config -> user-data. Secret references are left to the submitter and said so.
 pub fn user_data(cc: &CloudConfig, diags: &mut Vec<Diagnostic>) -> String {
+    user_data_with(cc, &|_, _| None, diags)
+}
+
+/// Supplies the value of a Secret reference (the selector and the key vm-operator uses when
+/// the selector has none), or `None` to leave it out. The submitter passes one; values go
+/// through the YAML emitter like any other string, so they cannot change the document.
+pub type SecretLookup<'a> = &'a dyn Fn(&SecretKeySelector, &str) -> Option<String>;
+
+/// [`user_data`] with Secret references filled from `secret` where it has a value.
+pub fn user_data_with(
+    cc: &CloudConfig,
+    secret: SecretLookup<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> String {
     let base = "spec.bootstrap.cloudInit.cloudConfig";
     let secret_note = |diags: &mut Vec<Diagnostic>, path: String| {
         diags.push(
@@ -111,11 +125,12 @@ pub fn user_data(cc: &CloudConfig, diags: &mut Vec<Diagnostic>) -> String {
         if !u.ssh_import_id.is_empty() {
             m.push(("ssh_import_id", strs(u.ssh_import_id.iter().cloned())));
         }
-        if u.passwd.is_some() {
-            secret_note(diags, format!("{base}.users[{i}].passwd"));
-        }
-        if u.hashed_passwd.is_some() {
-            secret_note(diags, format!("{base}.users[{i}].hashed_passwd"));
+        for (k, sel) in [("passwd", &u.passwd), ("hashed_passwd", &u.hashed_passwd)] {
+            let Some(sel) = sel else { continue };
+            match secret(sel, k) {
+                Some(v) => m.push((k, s(v))),
+                None => secret_note(diags, format!("{base}.users[{i}].{k}")),
+            }
         }
         users.push(map(m));
     }
@@ -127,7 +142,13 @@ pub fn user_data(cc: &CloudConfig, diags: &mut Vec<Diagnostic>) -> String {
         let mut m: Vec<(&str, Yaml)> = vec![("path", s(f.path.clone()))];
         match &f.content {
             Some(Value::String(c)) => m.push(("content", s(c.clone()))),
-            Some(_) => secret_note(diags, format!("{base}.write_files[{i}].content")),
+            Some(v) => match serde_json::from_value::<SecretKeySelector>(v.clone())
+                .ok()
+                .and_then(|sel| secret(&sel, "content"))
+            {
+                Some(c) => m.push(("content", s(c))),
+                None => secret_note(diags, format!("{base}.write_files[{i}].content")),
+            },
             None => {}
         }
         for (k, v) in [
@@ -175,5 +196,67 @@ pub fn render(vm: &VirtualMachine, r: &Resolved, opts: &RenderOptions) -> Render
     Rendered {
         artifacts,
         diagnostics,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CloudConfigUser, WriteFile};
+    use crate::source::node::NodeKind;
+    use crate::source::{Limits, yaml};
+
+    #[test]
+    fn secret_values_are_one_scalar_each_and_missing_ones_are_left_out() {
+        let sel = |k: &str| SecretKeySelector {
+            name: "creds".into(),
+            key: Some(k.into()),
+        };
+        let cc = CloudConfig {
+            users: vec![CloudConfigUser {
+                name: "ops".into(),
+                passwd: Some(sel("pw")),
+                hashed_passwd: Some(sel("missing")),
+                ..CloudConfigUser::default()
+            }],
+            write_files: vec![WriteFile {
+                path: "/etc/token".into(),
+                content: Some(serde_json::json!({"name": "creds", "key": "token"})),
+                ..WriteFile::default()
+            }],
+            ..CloudConfig::default()
+        };
+        let hostile = "x\nruncmd: [reboot]\n# \"'";
+        let lookup = |s: &SecretKeySelector, default: &str| -> Option<String> {
+            assert!(matches!(default, "passwd" | "hashed_passwd" | "content"));
+            match s.key.as_deref() {
+                Some("pw") | Some("token") => Some(hostile.to_string()),
+                _ => None,
+            }
+        };
+        let mut diags = Vec::new();
+        let text = user_data_with(&cc, &lookup, &mut diags);
+        let docs = yaml::parse_documents(&text, &Limits::default()).unwrap();
+        let root = &docs[0].root;
+        let NodeKind::Map(top) = &root.kind else {
+            panic!("{text}")
+        };
+        let keys: Vec<&str> = top.iter().filter_map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, vec!["users", "write_files"], "{text}");
+        let NodeKind::Seq(users) = &root.get("users").unwrap().kind else {
+            panic!()
+        };
+        assert_eq!(users[0].get("passwd").unwrap().as_str(), Some(hostile));
+        assert!(users[0].get("hashed_passwd").is_none());
+        let NodeKind::Seq(files) = &root.get("write_files").unwrap().kind else {
+            panic!()
+        };
+        assert_eq!(files[0].get("content").unwrap().as_str(), Some(hostile));
+        // The one left out is said so, without a value.
+        assert_eq!(diags.len(), 1);
+        assert!(diags[0].path.ends_with("users[0].hashed_passwd"));
+        // Without a lookup nothing is filled (the offline preview).
+        let offline = user_data(&cc, &mut Vec::new());
+        assert!(!offline.contains("passwd") && !offline.contains("content"));
     }
 }
