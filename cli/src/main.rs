@@ -373,6 +373,7 @@ fn load_batch(common: &CommonArgs, opts: &CompileOptions) -> Result<Batch, Strin
                 origins.push(Origin {
                     file: src.name.clone(),
                     document: u.index,
+                    scope: String::new(),
                 });
             }
         }

@@ -97,6 +97,7 @@ codes! {
     IpamModes = "GN143", Error, "ipamModes / vnumaNodeID rule";
     VAppTemplate = "GN160", Warning, "vApp property template fails in vm-operator, which then uses the raw text";
     VAppTemplateUnsupported = "GN161", Warning, "vApp property template construct guestnet cannot evaluate offline";
+    UpdateForbidden = "GN190", Error, "a change vm-operator rejects when the VirtualMachine already exists (--against)";
     GatewayOutsideSubnet = "GN201", Error, "gateway is not inside any subnet of the interface";
     NonCanonicalCidr = "GN202", Warning, "CIDR has host bits set";
     MtuRange = "GN203", Error, "MTU outside what the guest and vSphere accept";
@@ -125,6 +126,7 @@ codes! {
     CustCfgPrimary = "GN320", Warning, "cust.cfg gives the default route to the PRIMARY NIC only";
     CustCfgNeedsMac = "GN321", Error, "cust.cfg needs every NIC's MAC address";
     TargetUnused = "GN401", Info, "the VM's bootstrap provider does not read this artifact";
+    Skipped = "GN402", Info, "document skipped: not a kind guestnet reads (an error with --strict-kinds)";
 }
 
 impl fmt::Display for Code {

@@ -6,6 +6,7 @@
 //! or the environment, so the same code runs in the CLI, in CI and in the browser (wasm32).
 
 pub mod batch;
+pub mod classify;
 pub mod diagnostic;
 pub mod explain;
 pub mod ip;
@@ -15,6 +16,7 @@ pub mod pipeline;
 pub mod render;
 pub mod resolve;
 pub mod source;
+pub mod suppress;
 pub mod validate;
 pub mod vim25;
 

@@ -2,8 +2,9 @@
 //! Batches (many files) load everything first so that catalogs and cross-file checks see
 //! the whole batch; single strings (the browser) go through [`compile_str`].
 
+use crate::classify::{self, Class, Skip};
 use crate::diagnostic::{self, Code, Diagnostic, Severity};
-use crate::model::{ApiVersion, NetworkCatalog, VirtualMachine, catalog};
+use crate::model::{ApiVersion, NetworkCatalog, VirtualMachine};
 use crate::render::RenderOptions;
 use crate::resolve::{self, MacPolicy, ResolveOptions, Resolved};
 use crate::source::{Limits, Node, de, yaml};
@@ -22,6 +23,8 @@ pub struct CompileOptions {
 pub enum Input {
     VirtualMachine(Box<VirtualMachine>, ApiVersion),
     Network(Box<NetworkCatalog>),
+    /// Not guestnet's: left alone, counted, listed as a `GN402` info finding.
+    Skipped(Skip),
 }
 
 /// A loaded document: its tree (for positions), its typed input, and load-time findings.
@@ -35,57 +38,114 @@ pub struct Doc {
 }
 
 /// Reads every document of one file. `Err` means the file is unusable as a whole (syntax
-/// error or limit), so no artifact is produced from any of its documents.
+/// error or limit), so no artifact is produced from any of its documents. A Helm template
+/// is not YAML until Helm renders it: it comes back as one skipped document, never an error.
 pub fn load(text: &str, limits: &Limits) -> Result<Vec<Doc>, Diagnostic> {
+    if classify::is_go_template(text) {
+        return Ok(vec![skipped_file(Skip::HelmTemplate)]);
+    }
     let docs = yaml::parse_documents(text, limits)?;
-    Ok(docs.into_iter().map(typed).collect())
+    Ok(docs.into_iter().filter_map(typed).collect())
 }
 
-fn typed(d: yaml::Document) -> Doc {
+/// One document standing for a whole file that is skipped.
+pub fn skipped_file(skip: Skip) -> Doc {
+    let root = Node {
+        kind: crate::source::NodeKind::Scalar(String::new(), crate::source::ScalarKind::Plain),
+        span: crate::diagnostic::Span {
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 1,
+            start: 0,
+            end: 0,
+        },
+    };
+    let d = skip_diagnostic(&skip).with_span(root.span);
+    Doc {
+        index: 0,
+        root,
+        input: Some(Input::Skipped(skip)),
+        diagnostics: vec![d],
+        poisoned: Vec::new(),
+    }
+}
+
+fn skip_diagnostic(skip: &Skip) -> Diagnostic {
+    Diagnostic::new(Code::Skipped, "", skip.describe())
+}
+
+impl Doc {
+    /// Marks this document skipped (a front end learned it is a kustomize patch, say).
+    pub fn skip(&mut self, skip: Skip) {
+        let mut d = skip_diagnostic(&skip);
+        locate(&self.root, &mut d);
+        self.diagnostics = vec![d];
+        self.input = Some(Input::Skipped(skip));
+    }
+
+    /// Why the document was skipped, if it was.
+    pub fn skipped(&self) -> Option<&Skip> {
+        match &self.input {
+            Some(Input::Skipped(s)) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+fn typed(d: yaml::Document) -> Option<Doc> {
     let sink = de::Sink::default();
-    let api = d
-        .root
-        .get("apiVersion")
-        .and_then(Node::as_str)
-        .unwrap_or("");
-    let kind = d.root.get("kind").and_then(Node::as_str).unwrap_or("");
-    let input = if let Some(v) = ApiVersion::parse(api) {
-        de::from_node::<VirtualMachine>(&d.root, &sink)
+    let input = match classify::classify(&d.root) {
+        Class::Empty => return None,
+        Class::Skipped(skip) => {
+            sink.diagnostics.borrow_mut().push(skip_diagnostic(&skip));
+            Some(Input::Skipped(skip))
+        }
+        Class::VirtualMachine => {
+            let api = d
+                .root
+                .get("apiVersion")
+                .and_then(Node::as_str)
+                .unwrap_or("");
+            match ApiVersion::parse(api) {
+                Some(v) => de::from_node::<VirtualMachine>(&d.root, &sink)
+                    .map_err(|e| sink.diagnostics.borrow_mut().push(e))
+                    .ok()
+                    .map(|vm| Input::VirtualMachine(Box::new(vm), v)),
+                None => {
+                    sink.diagnostics
+                        .borrow_mut()
+                        .push(unsupported(format!("unsupported apiVersion {api}")));
+                    None
+                }
+            }
+        }
+        Class::Network => de::from_node::<NetworkCatalog>(&d.root, &sink)
             .map_err(|e| sink.diagnostics.borrow_mut().push(e))
             .ok()
-            .map(|vm| Input::VirtualMachine(Box::new(vm), v))
-    } else if api == catalog::API_VERSION && kind == catalog::KIND {
-        de::from_node::<NetworkCatalog>(&d.root, &sink)
-            .map_err(|e| sink.diagnostics.borrow_mut().push(e))
-            .ok()
-            .map(|c| Input::Network(Box::new(c)))
-    } else {
-        let (path, what) = if api.is_empty() {
-            ("apiVersion", "apiVersion is missing".to_string())
-        } else {
-            (
-                "apiVersion",
-                format!("unsupported apiVersion/kind {api}/{kind}"),
-            )
-        };
-        sink.diagnostics.borrow_mut().push(
-            Diagnostic::new(Code::UnsupportedKind, path, what).with_help(
-                "guestnet reads vmoperator.vmware.com/v1alpha5 and v1alpha6 VirtualMachine, and guestnet.dev/v1alpha1 Network",
-            ),
-        );
-        None
+            .map(|c| Input::Network(Box::new(c))),
+        Class::Unsupported(what) => {
+            sink.diagnostics.borrow_mut().push(unsupported(what));
+            None
+        }
     };
     let mut diagnostics = sink.diagnostics.into_inner();
     for dg in &mut diagnostics {
         locate(&d.root, dg);
     }
-    Doc {
+    Some(Doc {
         index: d.index,
         root: d.root,
         input,
         diagnostics,
         poisoned: sink.poisoned.into_inner(),
-    }
+    })
+}
+
+fn unsupported(what: String) -> Diagnostic {
+    Diagnostic::new(Code::UnsupportedKind, "apiVersion", what).with_help(
+        "guestnet reads vmoperator.vmware.com/v1alpha5 and v1alpha6 VirtualMachine, and guestnet.dev/v1alpha1 Network",
+    )
 }
 
 fn locate(root: &Node, d: &mut Diagnostic) {
@@ -105,6 +165,8 @@ pub struct Unit {
     pub version: Option<ApiVersion>,
     pub resolved: Option<Resolved>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Set when the document is not guestnet's (counted in summaries, never an error).
+    pub skipped: Option<Skip>,
 }
 
 impl Unit {
@@ -132,9 +194,10 @@ pub fn analyze(doc: Doc, catalogs: &[NetworkCatalog], opts: &CompileOptions) -> 
         mut diagnostics,
         poisoned,
     } = doc;
-    let (vm, version) = match input {
-        Some(Input::VirtualMachine(vm, v)) => (Some(*vm), Some(v)),
-        _ => (None, None),
+    let (vm, version, skipped) = match input {
+        Some(Input::VirtualMachine(vm, v)) => (Some(*vm), Some(v), None),
+        Some(Input::Skipped(s)) => (None, None, Some(s)),
+        _ => (None, None, None),
     };
     let mut resolved = None;
     if let (Some(vm), Some(v)) = (&vm, version) {
@@ -177,7 +240,50 @@ pub fn analyze(doc: Doc, catalogs: &[NetworkCatalog], opts: &CompileOptions) -> 
         version,
         resolved,
         diagnostics,
+        skipped,
     }
+}
+
+/// Applies vm-operator's update-time rules to a unit whose VirtualMachine already exists
+/// in the cluster as `previous` (the same VM at an earlier revision): findings the webhook
+/// waives on update are dropped, changes it forbids are added (`GN190`).
+pub fn against(unit: &mut Unit, previous: &VirtualMachine, opts: &CompileOptions) {
+    let Some(vm) = &unit.vm else { return };
+    unit.diagnostics
+        .retain(|d| !validate::update::relaxed(previous, d));
+    let mut found = validate::update::check(previous, vm, &opts.validate);
+    for d in &mut found {
+        if let Some(root) = &unit.root {
+            locate(root, d);
+        }
+    }
+    if found.iter().any(|d| d.severity == Severity::Error) {
+        unit.resolved = None;
+    }
+    unit.diagnostics.extend(found);
+    diagnostic::sort(&mut unit.diagnostics);
+}
+
+/// The VirtualMachines of a file's earlier revision, by `(namespace, name)`, for
+/// [`against`]. Unreadable documents are left out: an old mistake is not a new one.
+pub fn previous_vms(text: &str, limits: &Limits) -> Vec<((String, String), VirtualMachine)> {
+    let Ok(docs) = load(text, limits) else {
+        return Vec::new();
+    };
+    docs.into_iter()
+        .filter_map(|d| match d.input {
+            Some(Input::VirtualMachine(vm, _)) => Some((vm_key(&vm), *vm)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// How a VirtualMachine is known across revisions.
+pub fn vm_key(vm: &VirtualMachine) -> (String, String) {
+    (
+        vm.metadata.namespace.clone().unwrap_or_default(),
+        vm.name().to_string(),
+    )
 }
 
 /// Catalog documents in a set of loaded files.
@@ -245,11 +351,40 @@ mod tests {
             .all_diagnostics()
             .map(|d| (d.code.as_str(), d.line, d.column))
             .collect();
+        // `adresses` is read as `addresses` for the rules' sake: dhcp4 with a static
+        // address is a real finding; "gateway4 needs an address" would not be.
         assert_eq!(
             got,
-            vec![("GN003", Some(9), Some(7)), ("GN108", Some(11), Some(17))]
+            vec![
+                ("GN003", Some(9), Some(7)),
+                ("GN107", Some(10), Some(14)),
+                ("GN108", Some(11), Some(17))
+            ]
         );
         assert!(c.units[0].resolved.is_none());
+    }
+
+    #[test]
+    fn a_typo_does_not_trigger_rules_that_depend_on_the_field() {
+        let y = "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata: {name: vm1}\nspec:\n  bootstrap: {cloudInit: {}}\n  network:\n    interfaces:\n    - name: eth0\n      adresses: [10.0.0.5/24]\n      gateway4: 10.0.0.1\n";
+        let c = compile_str(y, &[], &CompileOptions::default());
+        let got: Vec<_> = c
+            .all_diagnostics()
+            .filter(|d| d.severity != Severity::Info)
+            .map(|d| d.code.as_str())
+            .collect();
+        assert_eq!(got, vec!["GN003"]);
+        let bad = y.replace("[10.0.0.5/24]", "[10.0.0.5]");
+        let c = compile_str(&bad, &[], &CompileOptions::default());
+        let got: Vec<_> = c
+            .all_diagnostics()
+            .filter(|d| d.severity != Severity::Info)
+            .map(|d| d.code.as_str())
+            .collect();
+        assert!(
+            !got.contains(&"GN104"),
+            "findings on the typo'd value wait for the fix: {got:?}"
+        );
     }
 
     #[test]
@@ -265,13 +400,49 @@ mod tests {
     }
 
     #[test]
-    fn unknown_kind() {
+    fn other_kinds_are_skipped_not_errors() {
         let c = compile_str(
             "apiVersion: v1\nkind: ConfigMap\n",
             &[],
             &CompileOptions::default(),
         );
-        assert_eq!(c.units[0].diagnostics[0].code, Code::UnsupportedKind);
+        assert_eq!(c.units[0].diagnostics[0].code, Code::Skipped);
+        assert_eq!(c.units[0].diagnostics[0].severity, Severity::Info);
         assert_eq!(c.units[0].diagnostics[0].line, Some(1));
+        assert!(c.units[0].skipped.is_some());
+    }
+
+    #[test]
+    fn unknown_vm_version_is_an_error() {
+        let c = compile_str(
+            "apiVersion: vmoperator.vmware.com/v1alpha9\nkind: VirtualMachine\n",
+            &[],
+            &CompileOptions::default(),
+        );
+        assert_eq!(c.units[0].diagnostics[0].code, Code::UnsupportedKind);
+        assert!(c.units[0].skipped.is_none());
+    }
+
+    #[test]
+    fn mixed_file_checks_the_vm_and_skips_the_rest() {
+        let y = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata: {name: vm1}\nspec:\n  network:\n    interfaces:\n    - {name: eth0, addresses: [10.0.0.5/24], gateway4: 10.1.0.1}\n---\napiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachineService\nmetadata: {name: svc}\nspec: {type: LoadBalancer, ports: [{port: 22}]}\n---\n";
+        let c = compile_str(y, &[], &CompileOptions::default());
+        let codes: Vec<_> = c
+            .all_diagnostics()
+            .filter(|d| d.severity != Severity::Info)
+            .map(|d| d.code.as_str())
+            .collect();
+        assert_eq!(codes, vec!["GN201"]);
+        assert_eq!(c.units.iter().filter(|u| u.skipped.is_some()).count(), 2);
+        assert_eq!(c.units.len(), 3, "the trailing empty document is nothing");
+    }
+
+    #[test]
+    fn helm_templates_are_skipped_whole() {
+        let y = "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata:\n  name: {{ .Release.Name }}\n{{- if .Values.net }}\nspec: {}\n{{- end }}\n";
+        let c = compile_str(y, &[], &CompileOptions::default());
+        assert!(c.diagnostics.is_empty());
+        assert_eq!(c.units.len(), 1);
+        assert_eq!(c.units[0].skipped, Some(Skip::HelmTemplate));
     }
 }

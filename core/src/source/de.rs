@@ -396,12 +396,18 @@ impl<'a, 'p> NodeDe<'a, 'p> {
                 _ => match yaml11_bool(s) {
                     Some(b) => {
                         self.sink.report(
+                            // kubectl (YAML 1.1) reads `yes` as true, but editors, JSON
+                            // Schema validators and every YAML 1.2 reader see the string
+                            // "yes": the manifest means two things, so it is an error.
                             self.diag(
                                 Code::Yaml11Boolean,
-                                format!("`{s}` is a boolean only in YAML 1.1"),
+                                format!(
+                                    "`{s}` is a boolean only in YAML 1.1: kubectl reads {b}, YAML 1.2 readers (editors, JSON Schema) read the string {}",
+                                    crate::diagnostic::go_quote(s)
+                                ),
                             )
                             .with_help(format!("write {b}"))
-                            .with_severity(Severity::Warning),
+                            .with_severity(Severity::Error),
                             false,
                         );
                         b
@@ -623,6 +629,7 @@ impl NodeDe<'_, '_> {
             entries,
             fields,
             i: 0,
+            read_as: Vec::new(),
         });
         r.map_err(|e| self.locate(e))
     }
@@ -659,6 +666,8 @@ struct Map<'s, 'a, 'p> {
     entries: &'a [(Node, Node)],
     fields: Option<&'static [&'static str]>,
     i: usize,
+    /// Fields a typo'd key was read as (each at most once).
+    read_as: Vec<&'static str>,
 }
 
 impl<'de> MapAccess<'de> for Map<'_, '_, '_> {
@@ -673,7 +682,6 @@ impl<'de> MapAccess<'de> for Map<'_, '_, '_> {
             if let Some(fields) = self.fields
                 && !fields.contains(&key)
             {
-                self.i += 1;
                 let parent = self.de.path.render();
                 let mut d = Diagnostic::new(
                     Code::UnknownField,
@@ -681,14 +689,29 @@ impl<'de> MapAccess<'de> for Map<'_, '_, '_> {
                     format!("unknown field `{key}`"),
                 )
                 .with_span(k.span);
+                let mut read_as = None;
                 d = if let Some(hint) = misplaced_hint(&parent, key) {
                     d.with_help(hint)
                 } else if let Some(m) = did_you_mean(key, fields) {
+                    let absent = !self.entries.iter().any(|(k, _)| k.as_str() == Some(m));
+                    if absent && !self.read_as.contains(&m) {
+                        read_as = Some(m);
+                    }
                     d.with_help(format!("did you mean `{m}`?"))
                 } else {
                     d.with_help(format!("known fields here: {}", fields.join(", ")))
                 };
                 self.de.sink.report(d, true);
+                if let Some(m) = read_as {
+                    // Read the value as the field it most likely means, so rules judge the
+                    // intended value instead of its absence (`adresses` must not also give
+                    // "gateway4 must have an IPv4 address"). The intended field is poisoned:
+                    // findings about it wait until the key is fixed.
+                    self.read_as.push(m);
+                    self.de.sink.poisoned.borrow_mut().push(join(&parent, m));
+                    return seed.deserialize(m.into_deserializer()).map(Some);
+                }
+                self.i += 1;
                 continue;
             }
             return seed.deserialize(key.into_deserializer()).map(Some);

@@ -7,6 +7,7 @@ pub mod guest;
 mod hostname;
 mod network;
 mod stricter;
+pub mod update;
 mod version;
 mod xmlchars;
 
@@ -28,6 +29,15 @@ pub enum NetworkProvider {
 pub struct ValidateOptions {
     /// With a provider, provider-dependent rules are the webhook's errors; without, warnings.
     pub provider: Option<NetworkProvider>,
+    /// vm-operator feature gates by their names (`MutableNetworks`, `VMResize`, ...), as
+    /// the cluster has them; absent means off.
+    pub feature_gates: std::collections::BTreeMap<String, bool>,
+}
+
+impl ValidateOptions {
+    pub fn feature_enabled(&self, gate: &str) -> bool {
+        self.feature_gates.get(gate).copied().unwrap_or(false)
+    }
 }
 
 pub(crate) struct Ctx<'a> {
