@@ -1,9 +1,10 @@
 //! `guestnet`: validate, render and explain VM Operator VirtualMachine network specs.
 
-use guestnet_cli::{EXAMPLE, inputs, output, report, schema};
+use guestnet_cli::{EXAMPLE, against, color, inputs, output, repo, report, rules, schema};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use guestnet_core::batch::{Origin, cross_check};
+use guestnet_core::classify::Skip;
 use guestnet_core::pipeline::{self, CompileOptions, Doc, Input, Unit};
 use guestnet_core::render::gosc::EnvelopeKind;
 use guestnet_core::render::{self, GatewayStyle, Target};
@@ -20,12 +21,15 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(
     name = "guestnet",
-    version,
+    version = guestnet_cli::VERSION,
     about = "Compile VM Operator network specs into every guest configuration artifact, and check them first"
 )]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+    /// Colour: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces it), always, never.
+    #[arg(long, value_enum, global = true, default_value = "auto")]
+    color: color::ColorChoice,
 }
 
 #[derive(Subcommand, Debug)]
@@ -34,15 +38,28 @@ enum Cmd {
     Validate(CheckArgs),
     /// Render artifacts for one or all targets.
     Render(RenderArgs),
-    /// Show the resolved configuration and where every value came from.
+    /// Show the resolved configuration and where every value came from; with a rule code
+    /// (`guestnet explain GN201`), explain the rule.
     Explain(ExplainArgs),
     /// Print the JSON Schema of an input kind.
     Schema {
         #[arg(value_enum, default_value = "virtualmachine")]
         kind: schema::Kind,
     },
-    /// List every diagnostic code with its default severity and meaning.
-    Rules,
+    /// List every rule (code, default severity, name, title), or explain one.
+    Rules {
+        /// A rule code such as GN201: print its long explanation.
+        code: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: RulesFormat,
+    },
+    /// Print a shell completion script: `guestnet completions bash > /etc/bash_completion.d/guestnet`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `guestnet man > guestnet.1`.
+    Man,
     /// Read a guest artifact back into a VirtualMachine.
     Convert(ConvertArgs),
     /// Print the embedded example VirtualMachine.
@@ -62,6 +79,14 @@ struct ConvertArgs {
     name: String,
     /// Input file, or - for stdin.
     path: String,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Json,
+    /// docs/rules.md
+    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -89,9 +114,20 @@ struct CommonArgs {
     info: bool,
     /// NIC identity: `spec` uses macAddr only; `derive` gives every other interface a stable
     /// MAC in 00:50:56:00:00:00-3f:ff:ff from namespace/name/interface; `pci-order` uses no
-    /// MAC at all (artifacts match NICs by position or device name).
-    #[arg(long, value_enum, default_value = "spec")]
-    mac_policy: MacPolicyArg,
+    /// MAC at all (artifacts match NICs by position or device name). Default: spec.
+    #[arg(long, value_enum)]
+    mac_policy: Option<MacPolicyArg>,
+    /// Repository configuration to use instead of the nearest .guestnet.yaml above each path.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Documents guestnet does not read (other kinds, non-Kubernetes YAML, Helm templates,
+    /// kustomize patches) fail instead of being skipped.
+    #[arg(long)]
+    strict_kinds: bool,
+    /// Compare every VirtualMachine with its previous revision (a git revision such as
+    /// HEAD) and apply vm-operator's update-time rules.
+    #[arg(long, value_name = "REV")]
+    against: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -113,6 +149,9 @@ struct CheckArgs {
     /// Also check each document against this CustomResourceDefinition's openAPIV3Schema.
     #[arg(long, value_name = "FILE")]
     crd: Option<String>,
+    /// Print a summary line on stderr: files, VMs, skipped documents, errors, warnings.
+    #[arg(long)]
+    summary: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -223,6 +262,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<u8, String> {
+    color::set(cli.color);
     match cli.cmd {
         Cmd::Validate(a) => validate(a),
         Cmd::Render(a) => render_cmd(a),
@@ -232,17 +272,19 @@ fn run(cli: Cli) -> Result<u8, String> {
             Ok(EXIT_CLEAN)
         }
         Cmd::Convert(a) => convert_cmd(a),
-        Cmd::Rules => {
-            let mut out = String::new();
-            for c in guestnet_core::Code::ALL {
-                out.push_str(&format!(
-                    "{}  {:<7}  {}\n",
-                    c.as_str(),
-                    c.default_severity(),
-                    c.title()
-                ));
-            }
-            print(&out)?;
+        Cmd::Rules { code, format } => rules_cmd(code.as_deref(), format),
+        Cmd::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "guestnet", &mut out);
+            print(&String::from_utf8_lossy(&out))?;
+            Ok(EXIT_CLEAN)
+        }
+        Cmd::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|e| format!("cannot render the man page: {e}"))?;
+            print(&String::from_utf8_lossy(&out))?;
             Ok(EXIT_CLEAN)
         }
         Cmd::Example => {
@@ -266,7 +308,7 @@ fn options(c: &CommonArgs) -> CompileOptions {
         ProviderArg::Nsxt => NetworkProvider::Nsxt,
         ProviderArg::Vpc => NetworkProvider::Vpc,
     });
-    o.resolve.mac_policy = match c.mac_policy {
+    o.resolve.mac_policy = match c.mac_policy.unwrap_or(MacPolicyArg::Spec) {
         MacPolicyArg::Spec => MacPolicy::Spec,
         MacPolicyArg::Derive => MacPolicy::Derive,
         MacPolicyArg::PciOrder => MacPolicy::PciOrder,
@@ -323,10 +365,17 @@ impl Batch {
 
 fn load_batch(common: &CommonArgs, opts: &CompileOptions) -> Result<Batch, String> {
     let files = inputs::expand(&common.paths).map_err(|e| e.to_string())?;
-    if files.is_empty() {
+    let pinned = repo::Pinned {
+        provider: common.provider.is_some(),
+        mac_policy: common.mac_policy.is_some(),
+        strict_kinds: common.strict_kinds,
+    };
+    let plan = repo::plan(files, common.config.as_deref(), opts, pinned)?;
+    if plan.files.is_empty() {
         return Err("no .yaml, .yml or .json files found".into());
     }
-    let sources: Vec<inputs::Source> = files
+    let sources: Vec<inputs::Source> = plan
+        .files
         .par_iter()
         .map(|f| inputs::read(f))
         .collect::<Result<_, _>>()
@@ -335,17 +384,36 @@ fn load_batch(common: &CommonArgs, opts: &CompileOptions) -> Result<Batch, Strin
         .par_iter()
         .map(|s| pipeline::load(&s.text, &opts.limits))
         .collect();
-    let catalogs = pipeline::catalogs(loaded.iter().filter_map(|r| r.as_ref().ok()).flatten());
+    // Catalogs by batch scope: the configuration's always-loaded ones and the batch's.
+    let mut scoped = plan.catalogs.clone();
+    for (fi, r) in loaded.iter().enumerate() {
+        if let Ok(docs) = r {
+            let scope = plan.scope_of(fi).to_string();
+            scoped.extend(
+                pipeline::catalogs(docs)
+                    .into_iter()
+                    .map(|c| (scope.clone(), c)),
+            );
+        }
+    }
     let mut other = Vec::new();
     let mut files: Vec<Vec<Unit>> = Vec::with_capacity(sources.len());
-    for (src, r) in sources.iter().zip(loaded) {
+    for (fi, (src, r)) in sources.iter().zip(loaded).enumerate() {
+        let file_opts = plan.options_of(fi).unwrap_or(opts);
         match r {
             Err(mut e) => {
                 e.file = Some(src.name.clone());
                 other.push(e);
                 files.push(Vec::new());
             }
-            Ok(docs) => {
+            Ok(mut docs) => {
+                if let Some(k) = plan.settings.get(fi).and_then(|s| s.patch_of.clone()) {
+                    for d in &mut docs {
+                        d.skip(Skip::KustomizePatch {
+                            kustomization: k.clone(),
+                        });
+                    }
+                }
                 let (nets, vms): (Vec<Doc>, Vec<Doc>) = docs
                     .into_iter()
                     .partition(|d| matches!(d.input, Some(Input::Network(_))));
@@ -355,15 +423,16 @@ fn load_batch(common: &CommonArgs, opts: &CompileOptions) -> Result<Batch, Strin
                         x
                     }));
                 }
+                let catalogs = repo::catalogs_for(&scoped, plan.scope_of(fi));
                 let units: Vec<Unit> = vms
                     .into_par_iter()
-                    .map(|d| pipeline::analyze(d, &catalogs, opts))
+                    .map(|d| pipeline::analyze(d, &catalogs, file_opts))
                     .collect();
                 files.push(units);
             }
         }
     }
-    // Cross-file checks over every VM that resolved.
+    // Cross-file checks over every VM that resolved, within each batch scope.
     let mut slots: Vec<(usize, usize)> = Vec::new();
     let mut origins: Vec<Origin> = Vec::new();
     for (fi, (src, units)) in sources.iter().zip(&files).enumerate() {
@@ -373,7 +442,7 @@ fn load_batch(common: &CommonArgs, opts: &CompileOptions) -> Result<Batch, Strin
                 origins.push(Origin {
                     file: src.name.clone(),
                     document: u.index,
-                    scope: String::new(),
+                    scope: plan.scope_of(fi).to_string(),
                 });
             }
         }
@@ -396,15 +465,63 @@ fn load_batch(common: &CommonArgs, opts: &CompileOptions) -> Result<Batch, Strin
             u.diagnostics.push(d);
         }
     }
-    Ok(Batch {
+    if let Some(rev) = &common.against {
+        let previous = against::previous_texts(&plan.files, rev)?;
+        against::apply(&previous, &mut files, |fi| {
+            plan.options_of(fi).unwrap_or(opts).clone()
+        });
+    }
+    let mut batch = Batch {
         sources,
         files,
         other,
-    })
+    };
+    postprocess(&mut batch, &plan);
+    Ok(batch)
+}
+
+/// The repository's suppressions and rule policy, per file.
+fn postprocess(batch: &mut Batch, plan: &repo::Plan) {
+    let Batch {
+        sources,
+        files,
+        other,
+    } = batch;
+    for (fi, (src, units)) in sources.iter().zip(files.iter_mut()).enumerate() {
+        for u in units {
+            u.diagnostics = plan.postprocess(fi, &src.text, std::mem::take(&mut u.diagnostics));
+        }
+        let (mine, rest): (Vec<Diagnostic>, Vec<Diagnostic>) = std::mem::take(other)
+            .into_iter()
+            .partition(|d| d.file.as_deref() == Some(src.name.as_str()));
+        *other = rest;
+        other.extend(plan.postprocess(fi, &src.text, mine));
+    }
 }
 
 fn color_for(stream_is_tty: bool) -> bool {
-    stream_is_tty && std::env::var_os("NO_COLOR").is_none()
+    color::enabled(stream_is_tty)
+}
+
+fn rules_cmd(code: Option<&str>, format: RulesFormat) -> Result<u8, String> {
+    let codes: Vec<guestnet_core::Code> = match code {
+        None => guestnet_core::Code::ALL.to_vec(),
+        Some(c) => vec![
+            rules::lookup(c)
+                .ok_or_else(|| format!("{c} is not a rule; `guestnet rules` lists them"))?,
+        ],
+    };
+    let text = match (format, code) {
+        (RulesFormat::Json, _) => {
+            let v: Vec<serde_json::Value> = codes.iter().map(|c| rules::json(*c)).collect();
+            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+        }
+        (RulesFormat::Markdown, _) => rules::markdown(),
+        (RulesFormat::Text, None) => rules::table(),
+        (RulesFormat::Text, Some(_)) => codes.iter().map(|c| rules::long(*c)).collect(),
+    };
+    print(&text)?;
+    Ok(EXIT_CLEAN)
 }
 
 fn failing(diags: &[Diagnostic], strict: bool) -> bool {
@@ -422,7 +539,17 @@ fn sources_map(b: &Batch) -> report::Sources<'_> {
 
 fn validate(a: CheckArgs) -> Result<u8, String> {
     let opts = options(&a.common);
-    let mut batch = load_batch(&a.common, &opts)?;
+    let mut batch = match load_batch(&a.common, &opts) {
+        Ok(b) => b,
+        // Code scanning uploads whatever the step printed: give it a valid log that says
+        // the run failed, not an empty file.
+        Err(e) if a.format == Format::Sarif => {
+            print(&report::sarif_failure(&format!("guestnet: {e}")))?;
+            eprintln!("guestnet: {e}");
+            return Ok(EXIT_USAGE);
+        }
+        Err(e) => return Err(e),
+    };
     if let Some(path) = &a.crd {
         let src = inputs::read(path).map_err(|e| e.to_string())?;
         let crd = guestnet_cli::crd::Crd::load(&src.text).map_err(|e| format!("{path}: {e}"))?;
@@ -441,6 +568,22 @@ fn validate(a: CheckArgs) -> Result<u8, String> {
         color_for(std::io::stdout().is_terminal()),
     );
     print(&text)?;
+    if a.summary {
+        let all = batch.diagnostics(true);
+        eprintln!(
+            "{}",
+            report::summary_line(&report::Summary {
+                files: batch.sources.len(),
+                vms: batch.units().filter(|(_, u)| u.vm.is_some()).count(),
+                skipped: batch.units().filter(|(_, u)| u.skipped.is_some()).count(),
+                errors: all.iter().filter(|d| d.severity == Severity::Error).count(),
+                warnings: all
+                    .iter()
+                    .filter(|d| d.severity == Severity::Warning)
+                    .count(),
+            })
+        );
+    }
     Ok(if failing(&diags, a.strict) {
         EXIT_FINDINGS
     } else {
@@ -577,6 +720,15 @@ fn render_cmd(a: RenderArgs) -> Result<u8, String> {
 }
 
 fn explain_cmd(a: ExplainArgs) -> Result<u8, String> {
+    // `guestnet explain GN201` is a rule lookup, like `rustc --explain E0308`, unless a
+    // file of that name exists.
+    if let [one] = a.common.paths.as_slice()
+        && let Some(code) = rules::lookup(one)
+        && !std::path::Path::new(one).exists()
+    {
+        print(&rules::long(code))?;
+        return Ok(EXIT_CLEAN);
+    }
     let opts = options(&a.common);
     let batch = load_batch(&a.common, &opts)?;
     let diags = batch.diagnostics(a.common.info);

@@ -1,5 +1,6 @@
 //! Diagnostic output formats: human (snippets, colour on a TTY), json, sarif, github.
 
+use crate::rules;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use guestnet_core::{Code, Diagnostic, Severity};
 use serde_json::{Value, json};
@@ -133,17 +134,66 @@ pub fn human(diags: &[Diagnostic], sources: &Sources<'_>, color: bool) -> String
     out
 }
 
-fn sarif(diags: &[Diagnostic]) -> Value {
+/// The tool description of every SARIF log: each rule with its name, descriptions,
+/// markdown help and documentation link, as code-scanning UIs show them.
+fn sarif_driver() -> Value {
     let rules: Vec<Value> = Code::ALL
         .iter()
         .map(|c| {
+            let long = rules::explanation(*c);
             json!({
                 "id": c.as_str(),
+                "name": rules::name(*c),
                 "shortDescription": {"text": c.title()},
+                "fullDescription": {"text": long},
+                "help": {
+                    "text": format!("{long}\n\n{}", rules::help_uri(*c)),
+                    "markdown": format!("**{}** — {}\n\n{long}\n\n[Documentation]({})", c.as_str(), c.title(), rules::help_uri(*c)),
+                },
+                "helpUri": rules::help_uri(*c),
                 "defaultConfiguration": {"level": sarif_level(c.default_severity())},
             })
         })
         .collect();
+    json!({
+        "name": "guestnet",
+        "semanticVersion": env!("CARGO_PKG_VERSION"),
+        "version": crate::VERSION,
+        "informationUri": env!("CARGO_PKG_REPOSITORY"),
+        "rules": rules,
+    })
+}
+
+fn sarif_log(results: Vec<Value>, invocation: Value) -> Value {
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": sarif_driver()},
+            "invocations": [invocation],
+            "results": results,
+        }],
+    })
+}
+
+/// A file name as a SARIF artifact URI: relative paths stay relative to the checkout
+/// (what code scanning expects), `./` is dropped, and characters a URI cannot hold are
+/// percent-encoded.
+pub fn artifact_uri(file: &str) -> String {
+    let f = file.strip_prefix("./").unwrap_or(file);
+    let mut out = String::with_capacity(f.len());
+    for b in f.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn sarif(diags: &[Diagnostic]) -> Value {
     let results: Vec<Value> = diags
         .iter()
         .map(|d| {
@@ -162,30 +212,66 @@ fn sarif(diags: &[Diagnostic]) -> Value {
                 Some(h) => format!("{}\nhelp: {h}", d.webhook_text()),
                 None => d.webhook_text(),
             };
+            let mut location = json!({
+                "artifactLocation": {"uri": artifact_uri(d.file.as_deref().unwrap_or("-"))},
+            });
+            if !region.is_empty() {
+                location["region"] = Value::Object(region);
+            }
             json!({
                 "ruleId": d.code.as_str(),
+                "ruleIndex": Code::ALL.iter().position(|c| *c == d.code).unwrap_or(0),
                 "level": sarif_level(d.severity),
                 "message": {"text": text},
-                "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": d.file.as_deref().unwrap_or("-")},
-                    "region": region,
-                }}],
+                "locations": [{"physicalLocation": location}],
                 "properties": {"path": d.path},
             })
         })
         .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "guestnet",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "results": results,
-        }],
-    })
+    sarif_log(results, json!({"executionSuccessful": true}))
+}
+
+/// The SARIF log of a run that could not judge its inputs (a missing file, an unreadable
+/// configuration): no results, and a tool execution notification saying why.
+pub fn sarif_failure(message: &str) -> String {
+    let log = sarif_log(
+        Vec::new(),
+        json!({
+            "executionSuccessful": false,
+            "exitCode": 2,
+            "toolExecutionNotifications": [{
+                "level": "error",
+                "message": {"text": message},
+            }],
+        }),
+    );
+    serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
+}
+
+/// Counts for `--summary`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Summary {
+    pub files: usize,
+    pub vms: usize,
+    pub skipped: usize,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `guestnet: 12 files, 5 VMs, 31 skipped, 2 errors, 1 warning`.
+pub fn summary_line(s: &Summary) -> String {
+    format!(
+        "guestnet: {}, {}, {} skipped, {}, {}",
+        plural(s.files, "file", "files"),
+        plural(s.vms, "VM", "VMs"),
+        s.skipped,
+        plural(s.errors, "error", "errors"),
+        plural(s.warnings, "warning", "warnings"),
+    )
 }
 
 fn sarif_level(s: Severity) -> &'static str {
