@@ -387,7 +387,9 @@ fn load_batch(common: &CommonArgs, opts: &CompileOptions) -> Result<Batch, Strin
     // Catalogs by batch scope: the configuration's always-loaded ones and the batch's.
     let mut scoped = plan.catalogs.clone();
     for (fi, r) in loaded.iter().enumerate() {
-        if let Ok(docs) = r {
+        if let Ok(docs) = r
+            && !plan.catalogs_loaded(fi)
+        {
             let scope = plan.scope_of(fi).to_string();
             scoped.extend(
                 pipeline::catalogs(docs)

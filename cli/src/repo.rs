@@ -6,11 +6,12 @@
 use crate::config::{Config, Resolver};
 use crate::inputs;
 use crate::kustomize::Patches;
+use crate::paths::absolute;
 use guestnet_core::Diagnostic;
 use guestnet_core::model::NetworkCatalog;
 use guestnet_core::pipeline::{self, CompileOptions};
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Per input file.
@@ -34,6 +35,8 @@ pub struct Plan {
     pub options: Vec<CompileOptions>,
     /// Catalogs the configurations always load, by scope.
     pub catalogs: Vec<(String, NetworkCatalog)>,
+    /// The files they came from (an input among them is not loaded twice).
+    pub catalog_files: BTreeSet<PathBuf>,
     pub strict_kinds: bool,
 }
 
@@ -105,12 +108,13 @@ pub fn plan(
             patch_of: patches.kustomization_of(f).map(str::to_string),
         });
     }
-    let catalogs = always_loaded(&catalog_files, base)?;
+    let (catalogs, catalog_files) = always_loaded(&catalog_files, base)?;
     Ok(Plan {
         files: kept,
         settings,
         options,
         catalogs,
+        catalog_files,
         strict_kinds: pinned.strict_kinds,
     })
 }
@@ -118,15 +122,21 @@ pub fn plan(
 /// The Network catalogs of the configurations' `catalogs:` entries (files or folders),
 /// with the scope of the file each comes from. Their other documents are not judged here:
 /// they are judged when they are inputs themselves.
+type Loaded = (Vec<(String, NetworkCatalog)>, BTreeSet<PathBuf>);
+
 fn always_loaded(
     entries: &[(Arc<Config>, String)],
     base: &CompileOptions,
-) -> Result<Vec<(String, NetworkCatalog)>, String> {
+) -> Result<Loaded, String> {
     let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
     for (config, path) in entries {
         let files = inputs::expand(std::slice::from_ref(path))
             .map_err(|e| format!("catalogs in {}: {e}", shown(config)))?;
         for f in files {
+            if !seen.insert(absolute(Path::new(&f))) {
+                continue;
+            }
             let src = inputs::read(&f).map_err(|e| e.to_string())?;
             let Ok(docs) = pipeline::load(&src.text, &base.limits) else {
                 continue;
@@ -139,7 +149,7 @@ fn always_loaded(
             );
         }
     }
-    Ok(out)
+    Ok((out, seen))
 }
 
 fn shown(c: &Config) -> String {
@@ -180,6 +190,13 @@ impl Plan {
         self.settings
             .get(file)
             .and_then(|s| self.options.get(s.options))
+    }
+
+    /// Whether the configurations already load this input's catalogs.
+    pub fn catalogs_loaded(&self, file: usize) -> bool {
+        self.files
+            .get(file)
+            .is_some_and(|f| self.catalog_files.contains(&absolute(Path::new(f))))
     }
 
     pub fn scope_of(&self, file: usize) -> &str {
