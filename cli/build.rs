@@ -56,5 +56,4 @@ fn main() {
         None => version,
     };
     println!("cargo:rustc-env=GUESTNET_VERSION={full}");
-    println!("cargo:rerun-if-changed=build.rs");
 }

@@ -3,6 +3,7 @@
 
 pub mod against;
 pub mod color;
+pub mod completions;
 pub mod config;
 pub mod crd;
 pub mod inputs;

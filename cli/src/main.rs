@@ -1,6 +1,8 @@
 //! `guestnet`: validate, render and explain VM Operator VirtualMachine network specs.
 
-use guestnet_cli::{EXAMPLE, against, color, inputs, output, repo, report, rules, schema};
+use guestnet_cli::{
+    EXAMPLE, against, color, completions, inputs, output, repo, report, rules, schema,
+};
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use guestnet_core::batch::{Origin, cross_check};
@@ -51,7 +53,7 @@ enum Cmd {
         /// A rule code such as GN201: print its long explanation.
         code: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
-        format: RulesFormat,
+        format: rules::RulesFormat,
     },
     /// Print a shell completion script: `guestnet completions bash > /etc/bash_completion.d/guestnet`.
     Completions {
@@ -79,14 +81,6 @@ struct ConvertArgs {
     name: String,
     /// Input file, or - for stdin.
     path: String,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum RulesFormat {
-    Text,
-    Json,
-    /// docs/rules.md
-    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -272,19 +266,16 @@ fn run(cli: Cli) -> Result<u8, String> {
             Ok(EXIT_CLEAN)
         }
         Cmd::Convert(a) => convert_cmd(a),
-        Cmd::Rules { code, format } => rules_cmd(code.as_deref(), format),
+        Cmd::Rules { code, format } => {
+            print(&rules::render(code.as_deref(), format)?)?;
+            Ok(EXIT_CLEAN)
+        }
         Cmd::Completions { shell } => {
-            let mut out = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "guestnet", &mut out);
-            print(&String::from_utf8_lossy(&out))?;
+            print(&completions::script(shell, Cli::command()))?;
             Ok(EXIT_CLEAN)
         }
         Cmd::Man => {
-            let mut out = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut out)
-                .map_err(|e| format!("cannot render the man page: {e}"))?;
-            print(&String::from_utf8_lossy(&out))?;
+            print(&completions::man_page(Cli::command())?)?;
             Ok(EXIT_CLEAN)
         }
         Cmd::Example => {
@@ -503,27 +494,6 @@ fn postprocess(batch: &mut Batch, plan: &repo::Plan) {
 
 fn color_for(stream_is_tty: bool) -> bool {
     color::enabled(stream_is_tty)
-}
-
-fn rules_cmd(code: Option<&str>, format: RulesFormat) -> Result<u8, String> {
-    let codes: Vec<guestnet_core::Code> = match code {
-        None => guestnet_core::Code::ALL.to_vec(),
-        Some(c) => vec![
-            rules::lookup(c)
-                .ok_or_else(|| format!("{c} is not a rule; `guestnet rules` lists them"))?,
-        ],
-    };
-    let text = match (format, code) {
-        (RulesFormat::Json, _) => {
-            let v: Vec<serde_json::Value> = codes.iter().map(|c| rules::json(*c)).collect();
-            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
-        }
-        (RulesFormat::Markdown, _) => rules::markdown(),
-        (RulesFormat::Text, None) => rules::table(),
-        (RulesFormat::Text, Some(_)) => codes.iter().map(|c| rules::long(*c)).collect(),
-    };
-    print(&text)?;
-    Ok(EXIT_CLEAN)
 }
 
 fn failing(diags: &[Diagnostic], strict: bool) -> bool {

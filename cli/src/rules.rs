@@ -245,6 +245,33 @@ pub fn json(code: Code) -> Value {
     })
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RulesFormat {
+    Text,
+    Json,
+    /// docs/rules.md
+    Markdown,
+}
+
+/// `guestnet rules [CODE] [--format F]`.
+pub fn render(code: Option<&str>, format: RulesFormat) -> Result<String, String> {
+    let codes: Vec<Code> = match code {
+        None => Code::ALL.to_vec(),
+        Some(c) => vec![
+            lookup(c).ok_or_else(|| format!("{c} is not a rule; `guestnet rules` lists them"))?,
+        ],
+    };
+    Ok(match (format, code) {
+        (RulesFormat::Json, _) => {
+            let v: Vec<Value> = codes.iter().map(|c| json(*c)).collect();
+            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+        }
+        (RulesFormat::Markdown, _) => markdown(),
+        (RulesFormat::Text, None) => table(),
+        (RulesFormat::Text, Some(_)) => codes.iter().map(|c| long(*c)).collect(),
+    })
+}
+
 /// The aligned table of `guestnet rules`.
 pub fn table() -> String {
     let width = Code::ALL.iter().map(|c| name(*c).len()).max().unwrap_or(0);
