@@ -61,9 +61,11 @@ codes! {
     WrongType = "GN004", Error, "a value of the wrong type";
     UnsupportedKind = "GN005", Error, "apiVersion/kind is not a kind guestnet reads";
     MissingField = "GN006", Error, "a required field is missing";
-    Yaml11Boolean = "GN007", Warning, "YAML 1.1 boolean spelling (yes/no/on/off)";
+    Yaml11Boolean = "GN007", Warning, "a plain scalar YAML 1.1 readers (kubectl, PyYAML) and YAML 1.2 readers read differently (yes/on, 01500, 0b1, 1_000, base-60)";
     DuplicateKey = "GN008", Error, "a mapping key appears twice";
     CrdSchema = "GN009", Error, "the document violates the CRD's openAPIV3Schema (--crd)";
+    ObjectName = "GN010", Error, "metadata.name or namespace is not a name the Kubernetes API server accepts";
+    SecretReference = "GN011", Error, "a Secret reference whose name or key no Kubernetes Secret can have";
     TooManyInterfaces = "GN101", Error, "more than 10 network interfaces";
     InterfaceName = "GN102", Error, "interface name invalid or duplicated";
     InterfaceResourceName = "GN103", Error, "resulting NetworkInterface name is not a DNS-1123 subdomain";
@@ -119,6 +121,7 @@ codes! {
     TimeZone = "GN231", Error, "time zone is not a tz database name";
     VAppPropertyKey = "GN232", Error, "vApp property key cannot be an OVF property id";
     NicIdentity = "GN233", Warning, "NIC identity: how artifacts find the guest's network devices";
+    JinjaText = "GN234", Warning, "cloudConfig text that cloud-init's Jinja renderer evaluates in the guest";
     LossyTranslation = "GN301", Warning, "the target cannot express this value";
     EquivalentForm = "GN302", Info, "a value is written in an equivalent form that every consumer accepts";
     ApiVersionDropped = "GN310", Warning, "the requested vSphere API version has no element for this value";

@@ -19,6 +19,7 @@ use crate::vim25::customization::{
     Identity, IpGenerator, IpSettings, Ipv6Generator, Ipv6Spec, LicenseFilePrintData, LinuxPrep,
     Name, Password, Sysprep, UserData, to_xml,
 };
+use crate::vim25::placeholder::Placeholder;
 use serde::Serialize;
 
 /// The artifact's file name.
@@ -30,7 +31,8 @@ pub const CLOUDINIT_MAX_BYTES: usize = 524_288;
 /// vm-operator annotation that selects CloudinitPrep instead of guestinfo for CloudInit VMs.
 pub const CLOUDINIT_TYPE_ANNOTATION: &str = "vmoperator.vmware.com/cloudinit-type";
 
-/// Managed object placeholders in SOAP envelopes; the submitter substitutes real ids.
+/// Managed object placeholders in SOAP envelopes; the submitter substitutes real ids
+/// ([`crate::vim25::placeholder`]).
 pub const VM_MOREF_PLACEHOLDER: &str = "${vm-moref}";
 pub const GUEST_USER_PLACEHOLDER: &str = "${guest-username}";
 pub const GUEST_PASSWORD_PLACEHOLDER: &str = "${guest-password}";
@@ -54,31 +56,20 @@ pub struct GoscOptions {
     pub api_version: VimVersion,
 }
 
-/// `${secret:NAME/KEY}` (or `${secret:NAME}` when the selector has no key).
+/// `${secret:NAME/KEY}` (or `${secret:NAME}` when the selector has no key), as shown to
+/// people; documents carry [`Placeholder::marked`] values, which only the writer turns into
+/// this text.
 pub fn secret_placeholder(s: &SecretKeySelector) -> String {
-    match s.key.as_deref().filter(|k| !k.is_empty()) {
-        Some(k) => format!("${{secret:{}/{k}}}", s.name),
-        None => format!("${{secret:{}}}", s.name),
-    }
+    Placeholder::Secret(s.clone()).to_string()
 }
 
-/// The selector a placeholder stands for.
+/// The selector a placeholder stands for (in text an XML reader decoded).
 pub fn parse_secret_placeholder(v: &str) -> Option<SecretKeySelector> {
-    let inner = v.strip_prefix("${secret:")?.strip_suffix('}')?;
-    if inner.is_empty() || inner.contains(['{', '}']) {
-        return None;
+    let body = v.strip_prefix("${")?.strip_suffix('}')?;
+    match Placeholder::parse(body)? {
+        Placeholder::Secret(s) => Some(s),
+        _ => None,
     }
-    Some(match inner.rsplit_once('/') {
-        Some((name, key)) if !name.is_empty() && !key.is_empty() => SecretKeySelector {
-            name: name.to_string(),
-            key: Some(key.to_string()),
-        },
-        Some(_) => return None,
-        None => SecretKeySelector {
-            name: inner.to_string(),
-            key: None,
-        },
-    })
 }
 
 struct Ctx<'a> {
@@ -113,7 +104,8 @@ impl Ctx<'_> {
     }
 
     fn secret(&mut self, sel: &SecretKeySelector, path: &str) -> String {
-        let p = secret_placeholder(sel);
+        let placeholder = Placeholder::Secret(sel.clone());
+        let p = placeholder.to_string();
         self.diags.push(
             Diagnostic::new(
                 Code::LossyTranslation,
@@ -123,7 +115,7 @@ impl Ctx<'_> {
             .with_severity(Severity::Info)
             .with_help("guestnet submit (or --secret KEY=FILE) replaces placeholders with the Secret's value"),
         );
-        p
+        placeholder.marked()
     }
 
     fn value_or_secret(&mut self, v: &ValueOrSecret, path: &str) -> Option<String> {
@@ -630,7 +622,7 @@ fn envelope(
     Some(match opts.gosc.envelope {
         EnvelopeKind::None => Envelope::Bare,
         EnvelopeKind::CustomizeVm => Envelope::CustomizeVm {
-            vm: VM_MOREF_PLACEHOLDER.into(),
+            vm: Placeholder::VmMoref.marked(),
         },
         EnvelopeKind::CustomizeGuest => {
             if opts.gosc.api_version < VimVersion::V6_8_7 {
@@ -660,9 +652,9 @@ fn envelope(
                 .with_severity(Severity::Info),
             );
             Envelope::CustomizeGuest {
-                vm: VM_MOREF_PLACEHOLDER.into(),
-                username: GUEST_USER_PLACEHOLDER.into(),
-                password: GUEST_PASSWORD_PLACEHOLDER.into(),
+                vm: Placeholder::VmMoref.marked(),
+                username: Placeholder::GuestUsername.marked(),
+                password: Placeholder::GuestPassword.marked(),
             }
         }
         EnvelopeKind::CreateSpec => {

@@ -149,7 +149,43 @@ fn resolve_plain(s: &str) -> Resolved {
     Resolved::Str
 }
 
+/// An integer as kubectl reads it. sigs.k8s.io/yaml's go-yaml v2 tries plain scalars that
+/// start with a digit or a sign as Go's `strconv.ParseInt(s, 0, 64)` after deleting every
+/// `_` (so `0x`, `0o`, `0b` prefixes, and a leading `0` means octal: `01500` is 832), then
+/// `ParseUint`, then a `0b` prefix of its own. Anything else is not an integer.
 fn parse_int(s: &str) -> Option<i128> {
+    if !s.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '-') {
+        return None;
+    }
+    let plain = s.replace('_', "");
+    let (neg, body) = match plain.as_bytes().first() {
+        Some(b'-') => (true, plain.get(1..)?),
+        Some(b'+') => (false, plain.get(1..)?),
+        _ => (false, plain.as_str()),
+    };
+    let (radix, digits) = if let Some(d) = body.strip_prefix("0x").or(body.strip_prefix("0X")) {
+        (16, d)
+    } else if let Some(d) = body.strip_prefix("0o").or(body.strip_prefix("0O")) {
+        (8, d)
+    } else if let Some(d) = body.strip_prefix("0b").or(body.strip_prefix("0B")) {
+        (2, d)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (8, &body[1..])
+    } else {
+        (10, body)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let v = i128::from_str_radix(digits, radix).ok()?;
+    let v = if neg { -v } else { v };
+    let fits = i64::try_from(v).is_ok() || (!neg && u64::try_from(v).is_ok());
+    fits.then_some(v)
+}
+
+/// The same text under the YAML 1.2 core schema (editors' YAML language server, yq, most
+/// non-Go tooling): decimal, `0x` or `0o`, no underscores, no `0b`, no leading-zero octal.
+fn parse_int_yaml12(s: &str) -> Option<i128> {
     let (neg, body) = match s.as_bytes().first() {
         Some(b'-') => (true, s.get(1..)?),
         Some(b'+') => (false, s.get(1..)?),
@@ -167,6 +203,16 @@ fn parse_int(s: &str) -> Option<i128> {
     Some(if neg { -v } else { v })
 }
 
+/// What a YAML 1.2 reader makes of a plain scalar that kubectl reads as the integer `k8s`,
+/// when the two differ.
+fn yaml12_disagrees(s: &str, k8s: i128) -> Option<String> {
+    match parse_int_yaml12(s) {
+        Some(v) if v == k8s => None,
+        Some(v) => Some(format!("the number {v}")),
+        None => Some(format!("the string \"{s}\"")),
+    }
+}
+
 /// YAML 1.1 (what kubectl's go-yaml reads) turns these plain scalars into booleans.
 fn yaml11_bool(s: &str) -> Option<bool> {
     match s {
@@ -176,7 +222,8 @@ fn yaml11_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// YAML 1.1 base-60 integers, e.g. an all-digit MAC `50:12:34:56:12:34`.
+/// YAML 1.1 base-60 integers, e.g. an all-digit MAC `50:12:34:56:12:34`. go-yaml (kubectl)
+/// deliberately does not implement them; PyYAML does.
 fn yaml11_sexagesimal(s: &str) -> bool {
     let body = s.trim_start_matches(['-', '+']);
     let mut parts = body.split(':');
@@ -325,25 +372,38 @@ impl<'a, 'p> NodeDe<'a, 'p> {
     }
 
     fn int<T: TryFrom<i128>>(&self, what: &str) -> Option<T> {
-        match self.scalar() {
+        let value = match self.scalar() {
             Some((s, ScalarKind::Plain)) => match resolve_plain(s) {
-                Resolved::Int(i) => match T::try_from(i) {
-                    Ok(v) => Some(v),
-                    Err(_) => {
+                Resolved::Int(i) => {
+                    if let Some(other) = yaml12_disagrees(s, i) {
                         self.sink.report(
-                            self.diag(Code::WrongType, format!("{i} is out of range for {what}")),
-                            true,
+                            self.diag(
+                                Code::Yaml11Boolean,
+                                format!("kubectl reads the unquoted {s} as the number {i}; YAML 1.2 readers (editors, yq) see {other}"),
+                            )
+                            .with_help(format!("write {i} if that is what you mean")),
+                            false,
                         );
-                        None
                     }
-                },
-                _ => {
-                    self.mismatch(what);
-                    None
+                    Some(i)
                 }
+                // YAML -> JSON keeps no int/float distinction: kubectl sends 1500.0 as 1500.
+                Resolved::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => Some(f as i128),
+                _ => None,
             },
-            _ => {
-                self.mismatch(what);
+            _ => None,
+        };
+        let Some(i) = value else {
+            self.mismatch(what);
+            return None;
+        };
+        match T::try_from(i) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.sink.report(
+                    self.diag(Code::WrongType, format!("{i} is out of range for {what}")),
+                    true,
+                );
                 None
             }
         }
@@ -359,7 +419,7 @@ impl<'a, 'p> NodeDe<'a, 'p> {
                             self.diag(
                                 Code::Yaml11Boolean,
                                 format!(
-                                    "kubectl's YAML 1.1 reader turns the unquoted {s} into a base-60 number"
+                                    "YAML 1.1 readers such as PyYAML (Ansible, the Python Kubernetes client) turn the unquoted {s} into a base-60 number; kubectl keeps the string"
                                 ),
                             )
                             .with_help(format!("quote it: \"{s}\"")),
@@ -797,6 +857,42 @@ mod tests {
                 .borrow()
                 .contains(&"interfaces[0].mtu".to_string())
         );
+    }
+
+    #[test]
+    fn integers_as_kubectl_reads_them() {
+        // (text, kubectl's value, whether a YAML 1.2 reader disagrees)
+        for (text, want, differs) in [
+            ("1500", 1500, false),
+            ("01500", 832, true),
+            ("0o17", 15, false),
+            ("0x5DC", 1500, false),
+            ("1_500", 1500, true),
+            ("0b101", 5, true),
+            ("-0b101", -5, true),
+            ("+9000", 9000, false),
+            ("08", 8, false),
+        ] {
+            let (r, sink) = load(&format!("interfaces:\n- name: eth0\n  mtu: {text}\n"));
+            assert_eq!(r.interfaces[0].mtu, Some(want), "{text}");
+            let d = sink.diagnostics.borrow();
+            let warned: Vec<_> = d.iter().filter(|d| d.code == Code::Yaml11Boolean).collect();
+            assert_eq!(!warned.is_empty(), differs, "{text}: {d:?}");
+            assert!(
+                d.iter().all(|d| d.severity != Severity::Error),
+                "{text}: {d:?}"
+            );
+        }
+        // kubectl sends these to the API as numbers, so a string field rejects them.
+        for text in ["1_500", "0b1", "017"] {
+            let (_, sink) = load(&format!("interfaces:\n- name: {text}\n"));
+            assert_eq!(sink.diagnostics.borrow()[0].code, Code::WrongType, "{text}");
+        }
+        for text in ["_1", "0x", "0b2", "x1"] {
+            assert_eq!(parse_int(text), None, "{text}");
+        }
+        assert_eq!(parse_int("1__5"), Some(15));
+        assert_eq!(parse_int("1__"), Some(1));
     }
 
     #[test]

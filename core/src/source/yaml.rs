@@ -225,16 +225,38 @@ impl<'a> Builder<'a> {
                     ));
                 }
                 self.count(1, span)?;
-                let forced_str = tag
-                    .as_ref()
-                    .is_some_and(|t| t.is_yaml_core_schema_tag("str"));
+                // `!!binary` is a YAML 1.1 type (not in the 1.2 core schema) that kubectl decodes.
+                let binary = tag.as_ref().is_some_and(|t| {
+                    t.suffix_in_namespace("tag:yaml.org,2002:").as_deref() == Some("binary")
+                });
+                let (text, forced_str) = if binary {
+                    (decode_binary(&value, span)?, true)
+                } else {
+                    let str_tag = tag
+                        .as_ref()
+                        .is_some_and(|t| t.is_yaml_core_schema_tag("str"));
+                    (value.into_owned(), str_tag)
+                };
+                // YAML excludes these from printable text, though an escape can produce
+                // them; guestnet also uses U+FFFF internally to mark placeholders.
+                if let Some(c) = text.chars().find(|c| matches!(c, '\u{FFFE}' | '\u{FFFF}')) {
+                    return Err(Diagnostic::new(
+                        Code::YamlSyntax,
+                        "",
+                        format!(
+                            "U+{:04X} is not a character YAML text may contain",
+                            u32::from(c)
+                        ),
+                    )
+                    .with_span(span));
+                }
                 let kind = if style == ScalarStyle::Plain && !forced_str {
                     ScalarKind::Plain
                 } else {
                     ScalarKind::Quoted
                 };
                 let node = Node {
-                    kind: NodeKind::Scalar(value.into_owned(), kind),
+                    kind: NodeKind::Scalar(text, kind),
                     span,
                 };
                 if anchor != 0 {
@@ -282,7 +304,7 @@ impl<'a> Builder<'a> {
                         ..
                     } => (
                         Node {
-                            kind: NodeKind::Map(entries),
+                            kind: NodeKind::Map(merge_keys(entries)?),
                             span: join(start, span),
                         },
                         anchor,
@@ -355,6 +377,80 @@ impl<'a> Builder<'a> {
         }
         Ok(())
     }
+}
+
+/// A `!!binary` scalar as kubectl reads it: the base64 text decoded. guestnet's fields are
+/// text, so bytes that are not UTF-8 are an error rather than a silently mangled value.
+fn decode_binary(value: &str, span: Span) -> Result<String, Diagnostic> {
+    use base64::Engine;
+    let compact: String = value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|e| {
+            Diagnostic::new(
+                Code::WrongType,
+                "",
+                format!("!!binary value is not base64: {e}"),
+            )
+            .with_span(span)
+        })?;
+    String::from_utf8(bytes).map_err(|_| {
+        Diagnostic::new(
+            Code::WrongType,
+            "",
+            "!!binary value does not decode to UTF-8 text",
+        )
+        .with_span(span)
+        .with_help("write the value as a plain or quoted string")
+    })
+}
+
+fn is_merge_key(k: &Node) -> bool {
+    matches!(&k.kind, NodeKind::Scalar(s, ScalarKind::Plain) if s == "<<")
+}
+
+/// YAML 1.1 merge keys (`<<: *base`), which kubectl's reader (go-yaml v2) applies: keys written
+/// in the mapping win over merged ones, and an earlier mapping in a `<<: [*a, *b]` list wins
+/// over a later one. Merged entries keep the position of the text they came from. The nodes
+/// were counted against the budget when they were built or expanded, so moving them is free.
+fn merge_keys(entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, Diagnostic> {
+    if !entries.iter().any(|(k, _)| is_merge_key(k)) {
+        return Ok(entries);
+    }
+    let (merges, mut own): (Vec<_>, Vec<_>) =
+        entries.into_iter().partition(|(k, _)| is_merge_key(k));
+    let mut seen: std::collections::HashSet<String> = own
+        .iter()
+        .filter_map(|(k, _)| k.as_str().map(str::to_string))
+        .collect();
+    let not_a_map = |span: Span| {
+        Diagnostic::new(
+            Code::WrongType,
+            "",
+            "map merge requires map or sequence of maps as the value",
+        )
+        .with_span(span)
+    };
+    for (_, value) in merges {
+        let sources = match value.kind {
+            NodeKind::Map(_) => vec![value],
+            NodeKind::Seq(items) => items,
+            NodeKind::Scalar(..) => return Err(not_a_map(value.span)),
+        };
+        for src in sources {
+            let NodeKind::Map(src_entries) = src.kind else {
+                return Err(not_a_map(src.span));
+            };
+            for (k, v) in src_entries {
+                if let Some(name) = k.as_str()
+                    && seen.insert(name.to_string())
+                {
+                    own.push((k, v));
+                }
+            }
+        }
+    }
+    Ok(own)
 }
 
 fn join(start: Span, end: Span) -> Span {
@@ -433,6 +529,50 @@ mod tests {
     fn huge_scalar_is_bounded() {
         let s = format!("a: \"{}\"\n", "x".repeat((1 << 20) + 1));
         assert_eq!(parse(&s).unwrap_err().code, Code::LimitExceeded);
+    }
+
+    #[test]
+    fn merge_keys_are_applied_as_kubectl_does() {
+        let docs = parse(
+            "base: &b {mtu: 1500, dhcp4: true}\nother: &o {mtu: 9000, gateway4: 10.0.0.1}\nnic:\n  <<: [*b, *o]\n  dhcp4: false\n",
+        )
+        .unwrap();
+        let nic = docs[0].root.get("nic").unwrap();
+        assert_eq!(nic.get("mtu").unwrap().as_str(), Some("1500"));
+        assert_eq!(nic.get("dhcp4").unwrap().as_str(), Some("false"));
+        assert_eq!(nic.get("gateway4").unwrap().as_str(), Some("10.0.0.1"));
+        assert!(nic.get("<<").is_none());
+        // The merged value points at the text it came from.
+        assert_eq!(nic.get("mtu").unwrap().span.line, 1);
+        assert_eq!(
+            parse("a:\n  <<: 3\n").unwrap_err().message,
+            "map merge requires map or sequence of maps as the value"
+        );
+    }
+
+    #[test]
+    fn binary_scalars_are_decoded() {
+        let docs = parse("a: !!binary aG9z\n  dC0x\n").unwrap();
+        assert_eq!(
+            docs[0].root.get("a").unwrap().kind,
+            NodeKind::Scalar("host-1".into(), ScalarKind::Quoted)
+        );
+        assert_eq!(
+            parse("a: !!binary '@@'\n").unwrap_err().code,
+            Code::WrongType
+        );
+        assert_eq!(
+            parse("a: !!binary /w==\n").unwrap_err().code,
+            Code::WrongType
+        );
+    }
+
+    #[test]
+    fn noncharacters_are_refused() {
+        assert_eq!(
+            parse("a: \"\\uFFFF\"\n").unwrap_err().code,
+            Code::YamlSyntax
+        );
     }
 
     #[test]

@@ -5,6 +5,8 @@
 mod bootstrap;
 pub mod guest;
 mod hostname;
+mod jinja;
+pub mod names;
 mod network;
 mod stricter;
 pub mod update;
@@ -86,11 +88,13 @@ pub fn validate(
         ));
     }
     version::check(&mut cx);
+    names::check(&mut cx);
     hostname::check(&mut cx);
     network::check(&mut cx);
     bootstrap::check(&mut cx);
     stricter::check(&mut cx);
     guest::check(&mut cx);
+    jinja::check(&mut cx);
     xmlchars::check_all(&mut cx);
     cx.out
 }

@@ -121,13 +121,13 @@ mod tests {
     #[test]
     fn control_characters_in_gosc_values_are_rejected() {
         let r = run(&format!(
-            "{HEAD}spec:\n  network: {{hostName: win01}}\n  bootstrap:\n    sysprep:\n      sysprep:\n        userData: {{fullName: \"a\\u0001b\", orgName: \"ok & <fine>\"}}\n        guiRunOnce: {{commands: [\"x\\uFFFEy\", \"tab\\tok\"]}}\n"
+            "{HEAD}spec:\n  network: {{hostName: win01}}\n  bootstrap:\n    sysprep:\n      sysprep:\n        userData: {{fullName: \"a\\u0001b\", orgName: \"ok & <fine>\"}}\n        guiRunOnce: {{commands: [\"x\\u0002y\", \"tab\\tok\"]}}\n"
         ));
         assert_eq!(
             r,
             vec![
                 "GN230 spec.bootstrap.sysprep.sysprep.userData.fullName: Invalid value: \"a\\x01b\": contains U+0001, which XML 1.0 cannot carry (vSphere customization specs are XML)",
-                "GN230 spec.bootstrap.sysprep.sysprep.guiRunOnce.commands[0]: Invalid value: \"x\u{fffe}y\": contains U+FFFE, which XML 1.0 cannot carry (vSphere customization specs are XML)",
+                "GN230 spec.bootstrap.sysprep.sysprep.guiRunOnce.commands[0]: Invalid value: \"x\\x02y\": contains U+0002, which XML 1.0 cannot carry (vSphere customization specs are XML)",
             ]
         );
     }

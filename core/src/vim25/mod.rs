@@ -4,6 +4,7 @@
 //! Reference: `reference/vsphere-api.md` §1.
 
 pub mod customization;
+pub mod placeholder;
 pub mod xml;
 
 use std::fmt;

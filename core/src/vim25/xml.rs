@@ -23,14 +23,42 @@ pub fn first_illegal_char(s: &str) -> Option<char> {
     s.chars().find(|c| !is_xml_char(*c))
 }
 
+/// Starts a placeholder inside a value (see [`placeholder`]). U+FFFF is not an XML `Char`,
+/// so no user value can hold it: validation reports it, [`escape_into`] would refuse it.
+const PLACEHOLDER_MARK: char = '\u{FFFF}';
+
+/// A value the writer emits as the raw text `${body}`, for the submitter to fill in
+/// ([`super::placeholder`]). Every `${` in any other value is written `&#36;{` (the same
+/// text to an XML reader), so in a rendered document's bytes `${` stands only where guestnet
+/// put a placeholder: a Sysprep `fullName` of `${secret:admin/password}` stays that text.
+pub fn placeholder(body: &str) -> String {
+    format!("{PLACEHOLDER_MARK}{body}}}")
+}
+
 /// Escapes `s` for element content (`attr == false`) or a double-quoted attribute value.
 /// Markup characters become entities (`>` too, so `]]>` cannot appear); CR, C1 controls and,
 /// in attributes, quotes, tab and LF become references so that neither end-of-line nor
-/// attribute-value normalisation can change them. Characters XML cannot carry at all are
+/// attribute-value normalisation can change them; `$` before `{` becomes `&#36;` so that only
+/// [`placeholder`]s appear as `${` in the output. Characters XML cannot carry at all are
 /// refused: validation reports them before rendering.
 pub fn escape_into(s: &str, out: &mut String, attr: bool) -> Result<(), char> {
-    for c in s.chars() {
+    // A placeholder is a whole value of the form [`placeholder`] builds, with a known body.
+    if let Some(body) = s
+        .strip_prefix(PLACEHOLDER_MARK)
+        .and_then(|rest| rest.strip_suffix('}'))
+    {
+        if super::placeholder::Placeholder::parse(body).is_none() {
+            return Err(PLACEHOLDER_MARK);
+        }
+        out.push_str("${");
+        out.push_str(body);
+        out.push('}');
+        return Ok(());
+    }
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
+            '$' if chars.peek() == Some(&'{') => out.push_str("&#36;"),
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
