@@ -142,6 +142,11 @@ pub fn schema_cases() -> Vec<SchemaCase> {
             }
         }
         for (index, chunk) in chunks.into_iter().enumerate() {
+            // Explicit tags (`!!binary`) resolve per YAML library (ruamel gives bytes,
+            // which JSON has no type for): a question of the reader, not of the schema.
+            if chunk.contains(" !!") {
+                continue;
+            }
             let Ok(docs) = guestnet_core::pipeline::load(&chunk, &Default::default()) else {
                 continue;
             };

@@ -376,12 +376,20 @@ impl<'a, 'p> NodeDe<'a, 'p> {
             Some((s, ScalarKind::Plain)) => match resolve_plain(s) {
                 Resolved::Int(i) => {
                     if let Some(other) = yaml12_disagrees(s, i) {
+                        // Where YAML 1.2 readers see a string, editors and JSON Schema
+                        // reject the value kubectl accepts: an error, as for `yes`.
+                        let severity = if other.starts_with("the string") {
+                            Severity::Error
+                        } else {
+                            Severity::Warning
+                        };
                         self.sink.report(
                             self.diag(
                                 Code::Yaml11Boolean,
                                 format!("kubectl reads the unquoted {s} as the number {i}; YAML 1.2 readers (editors, yq) see {other}"),
                             )
-                            .with_help(format!("write {i} if that is what you mean")),
+                            .with_help(format!("write {i} if that is what you mean"))
+                            .with_severity(severity),
                             false,
                         );
                     }
@@ -861,27 +869,29 @@ mod tests {
 
     #[test]
     fn integers_as_kubectl_reads_them() {
-        // (text, kubectl's value, whether a YAML 1.2 reader disagrees)
+        // (text, kubectl's value, what a YAML 1.2 reader disagreement is: none, a warning
+        // (another number), an error (a string: editors and JSON Schema reject it))
         for (text, want, differs) in [
-            ("1500", 1500, false),
-            ("01500", 832, true),
-            ("0o17", 15, false),
-            ("0x5DC", 1500, false),
-            ("1_500", 1500, true),
-            ("0b101", 5, true),
-            ("-0b101", -5, true),
-            ("+9000", 9000, false),
-            ("08", 8, false),
+            ("1500", 1500, None),
+            ("01500", 832, Some(Severity::Warning)),
+            ("0o17", 15, None),
+            ("0x5DC", 1500, None),
+            ("1_500", 1500, Some(Severity::Error)),
+            ("0b101", 5, Some(Severity::Error)),
+            ("-0b101", -5, Some(Severity::Error)),
+            ("+9000", 9000, None),
+            ("08", 8, None),
         ] {
             let (r, sink) = load(&format!("interfaces:\n- name: eth0\n  mtu: {text}\n"));
             assert_eq!(r.interfaces[0].mtu, Some(want), "{text}");
             let d = sink.diagnostics.borrow();
-            let warned: Vec<_> = d.iter().filter(|d| d.code == Code::Yaml11Boolean).collect();
-            assert_eq!(!warned.is_empty(), differs, "{text}: {d:?}");
-            assert!(
-                d.iter().all(|d| d.severity != Severity::Error),
-                "{text}: {d:?}"
-            );
+            let found: Vec<Severity> = d
+                .iter()
+                .filter(|d| d.code == Code::Yaml11Boolean)
+                .map(|d| d.severity)
+                .collect();
+            assert_eq!(found.first().copied(), differs, "{text}: {d:?}");
+            assert_eq!(d.len(), found.len(), "{text}: {d:?}");
         }
         // kubectl sends these to the API as numbers, so a string field rejects them.
         for text in ["1_500", "0b1", "017"] {
