@@ -322,7 +322,10 @@ fn schema_command_prints_json_schema() {
     let o = guestnet(&["schema"], None);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["$schema"], "http://json-schema.org/draft-07/schema#");
-    assert_eq!(v["properties"]["apiVersion"]["const"], "vmoperator.vmware.com/v1alpha6");
+    assert_eq!(
+        v["properties"]["apiVersion"]["const"],
+        "vmoperator.vmware.com/v1alpha6"
+    );
 }
 
 #[test]
