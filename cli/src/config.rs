@@ -267,7 +267,7 @@ impl Config {
             .unwrap_or_default()
     }
 
-    /// The rule policy, with `GN402` raised to an error under strict kinds.
+    /// The rule policy, with `GN407` raised to an error under strict kinds.
     pub fn policy(&self, strict_kinds: bool) -> RulePolicy {
         let mut p = self.policy.clone();
         if strict_kinds || self.strict_kinds {

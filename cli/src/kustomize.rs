@@ -1,7 +1,7 @@
 //! Kustomize patches are not whole objects: a strategic-merge patch of a VirtualMachine
 //! carries only the fields it changes, so judging it as a VM would report everything it
 //! leaves to its base. guestnet finds the kustomizations that list a file as a patch and
-//! skips it (GN402); `kustomize build overlay | guestnet validate -` checks the result.
+//! skips it (GN407); `kustomize build overlay | guestnet validate -` checks the result.
 //!
 //! A kustomization is looked for in the folder of every input and in each folder above it
 //! (up to the repository root), and among the inputs themselves.

@@ -45,7 +45,7 @@ pub fn explanation(code: Code) -> &'static str {
             "The value has the wrong type: a number or boolean where the API wants a string, a list where it wants a mapping. YAML resolves unquoted `1234`, `true` or `1.5` to numbers and booleans; quote them to keep a string. The value is ignored and no further rule judges it."
         }
         UnsupportedKind => {
-            "The document is guestnet's to read — a `vmoperator.vmware.com` VirtualMachine or a `guestnet.dev` Network — but of an apiVersion guestnet cannot read, or without an apiVersion at all. Other kinds are never this error: they are skipped (GN402)."
+            "The document is guestnet's to read — a `vmoperator.vmware.com` VirtualMachine or a `guestnet.dev` Network — but of an apiVersion guestnet cannot read, or without an apiVersion at all. Other kinds are never this error: they are skipped (GN407)."
         }
         MissingField => {
             "A field the API requires is missing (a route without `via`, a Network subnet without `cidr`...). The apiserver rejects the object."

@@ -114,7 +114,7 @@ fn info_lists_every_skipped_document_and_strict_kinds_fails_them() {
         None,
     );
     let all = findings(&o);
-    let skipped: Vec<&String> = all.iter().filter(|f| f.contains(" GN402 info")).collect();
+    let skipped: Vec<&String> = all.iter().filter(|f| f.contains(" GN407 info")).collect();
     assert_eq!(skipped.len(), 21, "{all:#?}");
     for (file, why) in [
         ("apps/deployment.yaml", "apps/v1/Deployment"),
@@ -139,7 +139,7 @@ fn info_lists_every_skipped_document_and_strict_kinds_fails_them() {
     );
     let strict = findings(&o);
     assert_eq!(
-        strict.iter().filter(|f| f.contains(" GN402 error")).count(),
+        strict.iter().filter(|f| f.contains(" GN407 error")).count(),
         21
     );
     assert_eq!(o.status.code(), Some(1));

@@ -3,8 +3,8 @@
 //! A GitOps repository holds far more than VMs: Deployments, ConfigMaps, kustomizations,
 //! Helm charts, CI workflows, and vm-operator's own other kinds (VirtualMachineService,
 //! VirtualMachineClass...). None of those is guestnet's to judge, so they are *skipped* —
-//! counted and listed as `GN402` info findings, never errors unless the user asks
-//! (`--strict-kinds` raises `GN402`). Only what guestnet owns is read: vm-operator's
+//! counted and listed as `GN407` info findings, never errors unless the user asks
+//! (`--strict-kinds` raises `GN407`). Only what guestnet owns is read: vm-operator's
 //! `VirtualMachine` and guestnet's own `Network` catalog. A document that plainly means to
 //! be one of those but cannot be read (an unknown version, a missing apiVersion) is an
 //! error, so a broken VM is never silently skipped.
@@ -39,7 +39,7 @@ pub enum Skip {
 }
 
 impl Skip {
-    /// The one-line reason shown in `GN402`.
+    /// The one-line reason shown in `GN407`.
     pub fn describe(&self) -> String {
         match self {
             Skip::OtherKind { api_version, kind } => {

@@ -129,7 +129,7 @@ codes! {
     CustCfgPrimary = "GN320", Warning, "cust.cfg gives the default route to the PRIMARY NIC only";
     CustCfgNeedsMac = "GN321", Error, "cust.cfg needs every NIC's MAC address";
     TargetUnused = "GN401", Info, "the VM's bootstrap provider does not read this artifact";
-    Skipped = "GN402", Info, "document skipped: not a kind guestnet reads (an error with --strict-kinds)";
+    Skipped = "GN407", Info, "document skipped: not a kind guestnet reads (an error with --strict-kinds)";
 }
 
 impl fmt::Display for Code {

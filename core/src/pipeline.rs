@@ -23,7 +23,7 @@ pub struct CompileOptions {
 pub enum Input {
     VirtualMachine(Box<VirtualMachine>, ApiVersion),
     Network(Box<NetworkCatalog>),
-    /// Not guestnet's: left alone, counted, listed as a `GN402` info finding.
+    /// Not guestnet's: left alone, counted, listed as a `GN407` info finding.
     Skipped(Skip),
 }
 
