@@ -86,6 +86,113 @@ pub struct Options {
     pub report_to: Stream,
     /// Progress on stderr (interactive runs).
     pub progress: bool,
+    /// Print a summary line on stderr (files, VMs, skipped documents, errors, warnings).
+    pub summary: bool,
+    /// Read the repository's configuration (`.guestnet.yaml`), kustomize patches and,
+    /// with `against`, each file's previous revision. `None`: the inputs alone.
+    pub repo: Option<RepoOptions>,
+    /// What `repo` found for this run's inputs: set by [`run`]; callers leave it `None`.
+    pub repo_run: Option<Arc<RepoRun>>,
+}
+
+/// How the repository is consulted.
+#[derive(Debug, Clone)]
+pub struct RepoOptions {
+    /// `--config FILE` instead of the nearest `.guestnet.yaml` above each input.
+    pub config: Option<PathBuf>,
+    /// What the command line fixed, which a configuration may not change.
+    pub pinned: crate::repo::Pinned,
+    /// `--against REV`: apply vm-operator's update-time rules against that git revision.
+    pub against: Option<String>,
+}
+
+/// The repository's answer for one run: per-file configuration, scopes, kustomize
+/// patches and previous revisions, looked up by the input's name.
+#[derive(Debug)]
+pub struct RepoRun {
+    plan: crate::repo::Plan,
+    index: HashMap<String, usize>,
+    previous: Vec<Option<String>>,
+}
+
+impl RepoRun {
+    fn new(
+        inputs: &mut Vec<Input>,
+        r: &RepoOptions,
+        base: &CompileOptions,
+    ) -> Result<Self, String> {
+        let names: Vec<String> = inputs.iter().map(Input::name).collect();
+        let plan = crate::repo::plan(names, r.config.as_deref(), base, r.pinned)?;
+        let index: HashMap<String, usize> = plan
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.clone(), i))
+            .collect();
+        // The configuration's `exclude:` drops inputs before anything reads them.
+        inputs.retain(|i| index.contains_key(&i.name()));
+        let previous = match &r.against {
+            Some(rev) => crate::against::previous_texts(&plan.files, rev)?,
+            None => Vec::new(),
+        };
+        Ok(RepoRun {
+            plan,
+            index,
+            previous,
+        })
+    }
+
+    fn file(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+}
+
+impl Options {
+    /// The compile options for one file (its configuration's, or the command line's).
+    pub fn compile_for(&self, name: &str) -> &CompileOptions {
+        self.repo_run
+            .as_ref()
+            .and_then(|r| r.plan.options_of(r.file(name)?))
+            .unwrap_or(&self.compile)
+    }
+
+    fn scope_of(&self, name: &str) -> String {
+        match self
+            .repo_run
+            .as_ref()
+            .and_then(|r| Some((r, r.file(name)?)))
+        {
+            Some((r, i)) => r.plan.scope_of(i).to_string(),
+            None => (self.scope)(name),
+        }
+    }
+
+    /// The kustomization that lists this file as a patch (its documents are not whole).
+    fn patch_of(&self, name: &str) -> Option<String> {
+        let r = self.repo_run.as_ref()?;
+        r.plan.settings.get(r.file(name)?)?.patch_of.clone()
+    }
+
+    /// The file's VirtualMachines at `--against`'s revision.
+    fn previous_vms(
+        &self,
+        name: &str,
+    ) -> Vec<((String, String), guestnet_core::model::VirtualMachine)> {
+        let Some(r) = self.repo_run.as_ref() else {
+            return Vec::new();
+        };
+        match r.file(name).and_then(|i| r.previous.get(i)) {
+            Some(Some(text)) => pipeline::previous_vms(text, &self.compile.limits),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether the configuration already loads this file's catalogs.
+    fn catalogs_loaded(&self, name: &str) -> bool {
+        self.repo_run
+            .as_ref()
+            .is_some_and(|r| r.file(name).is_some_and(|i| r.plan.catalogs_loaded(i)))
+    }
 }
 
 impl std::fmt::Debug for Options {
@@ -112,6 +219,9 @@ impl Default for Options {
             scope: Arc::new(|_| String::new()),
             report_to: Stream::Stdout,
             progress: false,
+            summary: false,
+            repo: None,
+            repo_run: None,
         }
     }
 }
@@ -133,6 +243,14 @@ pub fn postprocess(file: &FileCtx<'_>, diags: &mut Vec<Diagnostic>, opts: &Optio
         if d.file.is_none() {
             d.file = Some(file.name.to_string());
         }
+    }
+    // The repository's `guestnet:ignore` comments, rule severities and --strict-kinds.
+    if let Some(r) = &opts.repo_run
+        && let Some(i) = r.file(file.name)
+    {
+        *diags = r
+            .plan
+            .postprocess(i, file.text.unwrap_or(""), std::mem::take(diags));
     }
     if !opts.info {
         diags.retain(|d| d.severity != Severity::Info);
@@ -159,6 +277,8 @@ pub struct Tally {
     pub warnings: usize,
     /// I/O problems (unreadable input, failed writes): exit 2.
     pub io: Vec<String>,
+    /// Documents that are not guestnet's (for `--summary`).
+    pub skipped: usize,
 }
 
 impl Tally {
@@ -255,11 +375,21 @@ struct FileOut {
 struct Ctx<'a> {
     opts: &'a Options,
     mode: &'a Mode,
+    /// Every catalog of the run (the planner allocates from them).
     catalogs: &'a [NetworkCatalog],
+    /// The catalogs each batch scope sees: its own and the default scope's.
+    by_scope: &'a HashMap<String, Vec<NetworkCatalog>>,
     out: Option<&'a OutDir>,
 }
 
 impl Ctx<'_> {
+    fn catalogs_in(&self, scope: &str) -> &[NetworkCatalog] {
+        self.by_scope
+            .get(scope)
+            .map(Vec::as_slice)
+            .unwrap_or(self.catalogs)
+    }
+
     fn render(
         &self,
         vm: &guestnet_core::model::VirtualMachine,
@@ -349,7 +479,10 @@ impl Ctx<'_> {
 fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<ReadOutcome>) -> FileOut {
     let opts = ctx.opts;
     let name = input.name();
-    let scope = (opts.scope)(&name);
+    let scope = opts.scope_of(&name);
+    let fopts = opts.compile_for(&name);
+    let patch_of = opts.patch_of(&name);
+    let previous = opts.previous_vms(&name);
     let mut out = FileOut {
         name: name.clone(),
         scope: scope.clone(),
@@ -385,10 +518,20 @@ fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<ReadOutcome>) -> Fi
     out.hash = hash(&text);
     let mut diags: Vec<Diagnostic> = Vec::new();
     let mut vms: Vec<VmOut> = Vec::new();
-    let policy = opts.compile.resolve.mac_policy;
-    let loaded = pipeline::load_each(&text, &opts.compile.limits, &mut |doc: Doc| {
+    let policy = fopts.resolve.mac_policy;
+    let mut skipped = 0usize;
+    let loaded = pipeline::load_each(&text, &fopts.limits, &mut |mut doc: Doc| {
         let index = doc.index;
         let doc_no = u32::try_from(index).ok();
+        // A kustomize patch is a fragment of another document, not a whole object.
+        if let Some(k) = &patch_of {
+            doc.skip(guestnet_core::classify::Skip::KustomizePatch {
+                kustomization: k.clone(),
+            });
+        }
+        if doc.skipped().is_some() {
+            skipped += 1;
+        }
         if let Some(DocInput::Network(_)) = doc.input {
             diags.extend(doc.diagnostics.into_iter().map(|mut d| {
                 d.document = doc_no;
@@ -396,7 +539,13 @@ fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<ReadOutcome>) -> Fi
             }));
             return;
         }
-        let u = pipeline::analyze(doc, ctx.catalogs, &opts.compile);
+        let mut u = pipeline::analyze(doc, ctx.catalogs_in(&scope), fopts);
+        // --against: the VM exists in the cluster as it was at that revision.
+        if let Some(key) = u.vm.as_ref().map(pipeline::vm_key)
+            && let Some((_, old)) = previous.iter().find(|(k, _)| *k == key)
+        {
+            pipeline::against(&mut u, old, fopts);
+        }
         let mut found = u.diagnostics.clone();
         if let (Mode::Validate { crd: Some(crd) }, Some(root)) = (ctx.mode, &u.root) {
             found.extend(crd.check(root));
@@ -407,9 +556,13 @@ fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<ReadOutcome>) -> Fi
         diags.append(&mut found);
         let Some(vm) = &u.vm else { return };
         let root = u.root.as_ref();
-        let facts = batch::facts(vm, u.resolved.as_ref(), ctx.catalogs, policy, &|p| {
-            root.map(|r| r.locate(p, false)).unwrap_or_default()
-        });
+        let facts = batch::facts(
+            vm,
+            u.resolved.as_ref(),
+            ctx.catalogs_in(&scope),
+            policy,
+            &|p| root.map(|r| r.locate(p, false)).unwrap_or_default(),
+        );
         // A VM that waits for an allocated address is rendered after the plan.
         let (staged, artifacts, explained) = if facts.needs_allocation() {
             (None, None, None)
@@ -443,6 +596,7 @@ fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<ReadOutcome>) -> Fi
     };
     postprocess(&fc, &mut diags, opts);
     out.tally.count(&diags);
+    out.tally.skipped = skipped;
     out.chunk = report::format_chunk(opts.format, &diags, Some(&text), opts.color);
     out.vms = vms;
     if matches!(input, Input::Stdin) {
@@ -455,9 +609,17 @@ fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<ReadOutcome>) -> Fi
 fn scan_catalogs(
     inputs: &[Input],
     opts: &Options,
-) -> (Vec<NetworkCatalog>, Vec<Option<ReadOutcome>>) {
+) -> (Vec<(String, NetworkCatalog)>, Vec<Option<ReadOutcome>>) {
     let limit = opts.compile.limits.max_bytes;
-    let mut cats = opts.extra_catalogs.clone();
+    let mut cats: Vec<(String, NetworkCatalog)> = opts
+        .extra_catalogs
+        .iter()
+        .map(|c| (String::new(), c.clone()))
+        .collect();
+    if let Some(r) = &opts.repo_run {
+        // Catalogs the configurations always load (also for one staged file), by scope.
+        cats.extend(r.plan.catalogs.iter().cloned());
+    }
     let mut cache: Vec<Option<ReadOutcome>> = Vec::with_capacity(inputs.len());
     let mut kept = 0usize;
     for chunk in inputs.chunks(CHUNK) {
@@ -474,7 +636,7 @@ fn scan_catalogs(
                     _ => return (None, Vec::new()),
                 };
                 let mut found = Vec::new();
-                if s.text.contains("guestnet.dev/") {
+                if s.text.contains("guestnet.dev/") && !opts.catalogs_loaded(&input.name()) {
                     let _ = pipeline::load_each(&s.text, &opts.compile.limits, &mut |d| {
                         if let Some(DocInput::Network(c)) = d.input {
                             found.push(*c);
@@ -485,7 +647,8 @@ fn scan_catalogs(
             })
             .collect();
         for ((text, found), input) in got.into_iter().zip(chunk) {
-            cats.extend(found);
+            let scope = opts.scope_of(&input.name());
+            cats.extend(found.into_iter().map(|c| (scope.clone(), c)));
             // Stdin cannot be read twice: it is always kept.
             let stdin = matches!(input, Input::Stdin);
             let keep = text.filter(|t| {
@@ -507,7 +670,17 @@ fn scan_catalogs(
 
 /// Expands the paths and runs the batch. Returns the exit status (before stream health).
 pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result<u8, String> {
-    let inputs = walk::expand(paths, &opts.walk).map_err(|e| e.to_string())?;
+    let mut inputs = walk::expand(paths, &opts.walk).map_err(|e| e.to_string())?;
+    let mut with_repo;
+    let opts = match &opts.repo {
+        Some(r) => {
+            let run = RepoRun::new(&mut inputs, r, &opts.compile)?;
+            with_repo = opts.clone();
+            with_repo.repo_run = Some(Arc::new(run));
+            &with_repo
+        }
+        None => opts,
+    };
     if inputs.is_empty() {
         return Err("no .yaml, .yml or .json files found".into());
     }
@@ -532,11 +705,21 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
         } => Some(OutDir::open(d).map_err(|e| e.to_string())?),
         _ => None,
     };
-    let (catalogs, mut cache) = scan_catalogs(&inputs, opts);
+    let (scoped, mut cache) = scan_catalogs(&inputs, opts);
+    let catalogs: Vec<NetworkCatalog> = scoped.iter().map(|(_, c)| c.clone()).collect();
+    let mut by_scope: HashMap<String, Vec<NetworkCatalog>> = HashMap::new();
+    for i in &inputs {
+        let s = opts.scope_of(&i.name());
+        if let std::collections::hash_map::Entry::Vacant(e) = by_scope.entry(s) {
+            let seen = crate::repo::catalogs_for(&scoped, e.key());
+            e.insert(seen);
+        }
+    }
     let ctx = Ctx {
         opts,
         mode,
         catalogs: &catalogs,
+        by_scope: &by_scope,
         out: out_dir.as_ref(),
     };
     let mut reporter = Reporter::new(opts.format);
@@ -577,6 +760,7 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
             reporter.emit(io.sink(opts.report_to), &f.chunk);
             tally.errors += f.tally.errors;
             tally.warnings += f.tally.warnings;
+            tally.skipped += f.tally.skipped;
             tally.io.extend(f.tally.io);
             write_errors.extend(f.write_errors);
             for v in f.vms {
@@ -644,7 +828,7 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
         .map(|(fi, mut ds)| {
             let text = texts.read(fi).ok();
             let name = texts.inputs.get(fi).map(Input::name).unwrap_or_default();
-            let scope = (opts.scope)(&name);
+            let scope = opts.scope_of(&name);
             let fc = FileCtx {
                 name: &name,
                 text: text.as_deref(),
@@ -686,6 +870,18 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
         write_errors.push(e.to_string());
     }
     reporter.end(io.sink(opts.report_to));
+    if opts.summary {
+        io.err.write_str(&format!(
+            "{}\n",
+            report::summary_line(&report::Summary {
+                files: texts.inputs.len(),
+                vms: vm_count,
+                skipped: tally.skipped,
+                errors: tally.errors,
+                warnings: tally.warnings,
+            })
+        ));
+    }
     if let Mode::Explain { json } = mode {
         let mut text = String::new();
         if *json {
@@ -818,19 +1014,27 @@ fn second_pass(
             };
             let wanted: HashMap<usize, VmId> = vms.into_iter().collect();
             let empty = Assigned::default();
-            let _ = pipeline::load_each(&text, &ctx.opts.compile.limits, &mut |doc: Doc| {
+            let fopts = ctx.opts.compile_for(&name);
+            let scope = ctx.opts.scope_of(&name);
+            let previous = ctx.opts.previous_vms(&name);
+            let _ = pipeline::load_each(&text, &fopts.limits, &mut |doc: Doc| {
                 let Some(&id) = wanted.get(&doc.index) else {
                     return;
                 };
                 let a = plan.assigned(id).unwrap_or(&empty);
-                let u = pipeline::analyze_assigned(doc, ctx.catalogs, &ctx.opts.compile, a);
+                let mut u = pipeline::analyze_assigned(doc, ctx.catalogs_in(&scope), fopts, a);
+                if let Some(key) = u.vm.as_ref().map(pipeline::vm_key)
+                    && let Some((_, old)) = previous.iter().find(|(k, _)| *k == key)
+                {
+                    pipeline::against(&mut u, old, fopts);
+                }
                 let Some(vm) = &u.vm else { return };
                 let root = u.root.as_ref();
                 let facts = batch::facts(
                     vm,
                     u.resolved.as_ref(),
-                    ctx.catalogs,
-                    ctx.opts.compile.resolve.mac_policy,
+                    ctx.catalogs_in(&scope),
+                    fopts.resolve.mac_policy,
                     &|p| root.map(|r| r.locate(p, false)).unwrap_or_default(),
                 );
                 let (s, arts) = ctx.finish_vm(&name, &u, &facts, &mut diags, &mut errs);

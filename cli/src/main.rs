@@ -3,11 +3,11 @@
 use guestnet_cli::engine::{self, EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, Mode};
 use guestnet_cli::sink::{Io, Stream};
 use guestnet_cli::walk::WalkOptions;
-use guestnet_cli::{EXAMPLE, inputs, report, schema};
+use guestnet_cli::{EXAMPLE, color, completions, inputs, repo, report, rules, schema};
 
 mod submit_cmd;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use guestnet_core::pipeline::CompileOptions;
 use guestnet_core::render::gosc::EnvelopeKind;
 use guestnet_core::render::{GatewayStyle, Target};
@@ -23,12 +23,15 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(
     name = "guestnet",
-    version,
+    version = guestnet_cli::VERSION,
     about = "Compile VM Operator network specs into every guest configuration artifact, and check them first"
 )]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+    /// Colour: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces it), always, never.
+    #[arg(long, value_enum, global = true, default_value = "auto")]
+    color: color::ColorChoice,
 }
 
 #[derive(Subcommand, Debug)]
@@ -44,8 +47,20 @@ enum Cmd {
         #[arg(value_enum, default_value = "virtualmachine")]
         kind: schema::Kind,
     },
-    /// List every diagnostic code with its default severity and meaning.
-    Rules,
+    /// List every rule (code, default severity, name, title), or explain one.
+    Rules {
+        /// A rule code such as GN201: print its long explanation.
+        code: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: rules::RulesFormat,
+    },
+    /// Print a shell completion script: `guestnet completions bash > /etc/bash_completion.d/guestnet`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `guestnet man > guestnet.1`.
+    Man,
     /// Rewrite VirtualMachines as another apiVersion, or read a guest artifact back into one.
     Convert(ConvertArgs),
     /// Print the embedded example VirtualMachine.
@@ -116,9 +131,20 @@ struct CommonArgs {
     info: bool,
     /// NIC identity: `spec` uses macAddr only; `derive` gives every other interface a stable
     /// MAC in 00:50:56:00:00:00-3f:ff:ff from namespace/name/interface; `pci-order` uses no
-    /// MAC at all (artifacts match NICs by position or device name).
-    #[arg(long, value_enum, default_value = "spec")]
-    mac_policy: MacPolicyArg,
+    /// MAC at all (artifacts match NICs by position or device name). Default: spec.
+    #[arg(long, value_enum)]
+    mac_policy: Option<MacPolicyArg>,
+    /// Repository configuration to use instead of the nearest .guestnet.yaml above each path.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Documents guestnet does not read (other kinds, non-Kubernetes YAML, Helm templates,
+    /// kustomize patches) fail instead of being skipped.
+    #[arg(long)]
+    strict_kinds: bool,
+    /// Compare every VirtualMachine with its previous revision (a git revision such as
+    /// HEAD) and apply vm-operator's update-time rules.
+    #[arg(long, value_name = "REV")]
+    against: Option<String>,
     /// vm-operator feature gates, e.g. `VMVlanSubinterface=false,WorkloadIPv6=false`
     /// (vm-operator's names; default: all on), to reproduce the webhook's "not enabled"
     /// rejections.
@@ -156,6 +182,9 @@ struct CheckArgs {
     /// Also check each document against this CustomResourceDefinition's openAPIV3Schema.
     #[arg(long, value_name = "FILE")]
     crd: Option<String>,
+    /// Print a summary line on stderr: files, VMs, skipped documents, errors, warnings.
+    #[arg(long)]
+    summary: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -266,6 +295,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, io: &mut Io) -> Result<u8, String> {
+    color::set(cli.color);
     match cli.cmd {
         Cmd::Validate(a) => validate(a, io),
         Cmd::Render(a) => render_cmd(a, io),
@@ -275,21 +305,17 @@ fn run(cli: Cli, io: &mut Io) -> Result<u8, String> {
             Ok(EXIT_CLEAN)
         }
         Cmd::Convert(a) => convert_cmd(a, io),
-        Cmd::Rules => {
-            let mut out = String::new();
-            for c in guestnet_core::Code::ALL {
-                out.push_str(&format!(
-                    "{}  {:<7}  {}",
-                    c.as_str(),
-                    c.default_severity(),
-                    c.title()
-                ));
-                if let Some((alt, when)) = c.alternate_severity() {
-                    out.push_str(&format!(" ({alt} {when})"));
-                }
-                out.push('\n');
-            }
-            io.out.write_str(&out);
+        Cmd::Rules { code, format } => {
+            io.out.write_str(&rules::render(code.as_deref(), format)?);
+            Ok(EXIT_CLEAN)
+        }
+        Cmd::Completions { shell } => {
+            io.out
+                .write_str(&completions::script(shell, Cli::command()));
+            Ok(EXIT_CLEAN)
+        }
+        Cmd::Man => {
+            io.out.write_str(&completions::man_page(Cli::command())?);
             Ok(EXIT_CLEAN)
         }
         Cmd::Example => {
@@ -310,7 +336,7 @@ fn options(c: &CommonArgs) -> CompileOptions {
     });
     o.validate.features = c.feature_gates.unwrap_or_default();
     o.render.features = o.validate.features;
-    o.resolve.mac_policy = match c.mac_policy {
+    o.resolve.mac_policy = match c.mac_policy.unwrap_or(MacPolicyArg::Spec) {
         MacPolicyArg::Spec => MacPolicy::Spec,
         MacPolicyArg::Derive => MacPolicy::Derive,
         MacPolicyArg::PciOrder => MacPolicy::PciOrder,
@@ -335,12 +361,21 @@ fn engine_options(c: &CommonArgs, format: Format, report_to: Stream) -> engine::
         ipam_state: c.ipam_state.clone(),
         report_to,
         progress: std::io::stderr().is_terminal(),
+        repo: Some(engine::RepoOptions {
+            config: c.config.clone(),
+            pinned: repo::Pinned {
+                provider: c.provider.is_some(),
+                mac_policy: c.mac_policy.is_some(),
+                strict_kinds: c.strict_kinds,
+            },
+            against: c.against.clone(),
+        }),
         ..engine::Options::default()
     }
 }
 
 fn color_for(stream_is_tty: bool) -> bool {
-    stream_is_tty && std::env::var_os("NO_COLOR").is_none()
+    color::enabled(stream_is_tty)
 }
 
 fn validate(a: CheckArgs, io: &mut Io) -> Result<u8, String> {
@@ -353,7 +388,18 @@ fn validate(a: CheckArgs, io: &mut Io) -> Result<u8, String> {
         }
         None => None,
     };
-    engine::run(&a.common.paths, &opts, &Mode::Validate { crd }, io)
+    opts.summary = a.summary;
+    match engine::run(&a.common.paths, &opts, &Mode::Validate { crd }, io) {
+        // Code scanning uploads whatever the step printed: give it a valid log that says
+        // the run failed, not an empty file.
+        Err(e) if a.format == Format::Sarif => {
+            io.out
+                .write_str(&report::sarif_failure(&format!("guestnet: {e}")));
+            io.err.write_str(&format!("guestnet: {e}\n"));
+            Ok(EXIT_USAGE)
+        }
+        other => other,
+    }
 }
 
 /// The targets to render and those named explicitly (whose failure stays an error).
@@ -410,6 +456,15 @@ fn render_cmd(a: RenderArgs, io: &mut Io) -> Result<u8, String> {
 }
 
 fn explain_cmd(a: ExplainArgs, io: &mut Io) -> Result<u8, String> {
+    // `guestnet explain GN201` is a rule lookup, like `rustc --explain E0308`, unless a
+    // file of that name exists.
+    if let [one] = a.common.paths.as_slice()
+        && let Some(code) = rules::lookup(one)
+        && !std::path::Path::new(one).exists()
+    {
+        io.out.write_str(&rules::long(code));
+        return Ok(EXIT_CLEAN);
+    }
     let opts = engine_options(&a.common, Format::Human, Stream::Stderr);
     let mode = Mode::Explain {
         json: matches!(a.format, ExplainFormat::Json),

@@ -6,6 +6,7 @@
 //! and at most a few hundred bytes of the line, however long the line is; and at most
 //! [`HUMAN_CAP`] findings are shown per document, followed by how many more there are.
 
+use crate::rules;
 use crate::sink::TextOut;
 use guestnet_core::{Code, Diagnostic, Severity};
 use serde_json::{Value, json};
@@ -408,29 +409,98 @@ fn sarif_items(diags: &[Diagnostic]) -> Chunk {
 }
 
 /// The SARIF document around its results: (head ending in `"results": [`, tail).
-fn sarif_frame() -> (String, String) {
+/// The tool description of every SARIF log: each rule with its name, descriptions,
+/// markdown help and documentation link, as code-scanning UIs show them.
+fn sarif_driver() -> Value {
     let rules: Vec<Value> = Code::ALL
         .iter()
         .map(|c| {
+            let long = rules::explanation(*c);
             json!({
                 "id": c.as_str(),
+                "name": rules::name(*c),
                 "shortDescription": {"text": c.title()},
+                "fullDescription": {"text": long},
+                "help": {
+                    "text": format!("{long}\n\n{}", rules::help_uri(*c)),
+                    "markdown": format!("**{}** — {}\n\n{long}\n\n[Documentation]({})", c.as_str(), c.title(), rules::help_uri(*c)),
+                },
+                "helpUri": rules::help_uri(*c),
                 "defaultConfiguration": {"level": sarif_level(c.default_severity())},
             })
         })
         .collect();
-    let doc = json!({
+    json!({
+        "name": "guestnet",
+        "semanticVersion": env!("CARGO_PKG_VERSION"),
+        "version": crate::VERSION,
+        "informationUri": env!("CARGO_PKG_REPOSITORY"),
+        "rules": rules,
+    })
+}
+
+fn sarif_log(results: Vec<Value>, invocation: Value) -> Value {
+    json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {
-                "name": "guestnet",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "results": ["@@RESULTS@@"],
+            "tool": {"driver": sarif_driver()},
+            "invocations": [invocation],
+            "results": results,
         }],
-    });
+    })
+}
+
+/// The SARIF log of a run that could not judge its inputs (a missing file, an unreadable
+/// configuration): no results, and a tool execution notification saying why. Code scanning
+/// uploads whatever the step printed; this says the run failed instead of "no findings".
+pub fn sarif_failure(message: &str) -> String {
+    let log = sarif_log(
+        Vec::new(),
+        json!({
+            "executionSuccessful": false,
+            "exitCode": 2,
+            "toolExecutionNotifications": [{
+                "level": "error",
+                "message": {"text": message},
+            }],
+        }),
+    );
+    serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
+}
+
+/// What `--summary` counts.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
+    pub files: usize,
+    pub vms: usize,
+    pub skipped: usize,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+pub fn summary_line(s: &Summary) -> String {
+    format!(
+        "guestnet: {}, {}, {} skipped, {}, {}",
+        plural(s.files, "file", "files"),
+        plural(s.vms, "VM", "VMs"),
+        s.skipped,
+        plural(s.errors, "error", "errors"),
+        plural(s.warnings, "warning", "warnings"),
+    )
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The SARIF document around its results: (head ending in `"results": [`, tail).
+fn sarif_frame() -> (String, String) {
+    // Results are streamed between head and tail.
+    let doc = sarif_log(
+        vec![json!("@@RESULTS@@")],
+        json!({"executionSuccessful": true}),
+    );
     let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     match text.split_once("\"@@RESULTS@@\"") {
         Some((head, tail)) => {

@@ -343,7 +343,11 @@ fn netplan_converts_back_to_a_valid_vm() {
 fn schema_command_prints_json_schema() {
     let o = guestnet(&["schema"], None);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert_eq!(v["$schema"], "http://json-schema.org/draft-07/schema#");
+    assert_eq!(
+        v["properties"]["apiVersion"]["const"],
+        "vmoperator.vmware.com/v1alpha6"
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@
 mod common;
 
 use guestnet_core::explain;
-use guestnet_core::pipeline::compile_str;
+use guestnet_core::pipeline::{self, compile_str};
 use guestnet_core::render::{self, Target};
 
 /// Diagnostics in a reviewable one-line-each form: code severity line:col path: message.
@@ -37,7 +37,19 @@ fn golden() {
         let case = path.parent().expect("case folder");
         let input = std::fs::read_to_string(path).expect("input");
         let opts = common::case_options(case);
-        let compiled = compile_str(&input, &[], &opts);
+        let mut compiled = compile_str(&input, &[], &opts);
+        // `previous.yaml`: the same VMs at an earlier revision (update-time rules, --against).
+        if let Ok(prev) = std::fs::read_to_string(case.join("previous.yaml")) {
+            let previous = pipeline::previous_vms(&prev, &opts.limits);
+            for u in &mut compiled.units {
+                let Some(key) = u.vm.as_ref().map(pipeline::vm_key) else {
+                    continue;
+                };
+                if let Some((_, old)) = previous.iter().find(|(k, _)| *k == key) {
+                    pipeline::against(u, old, &opts);
+                }
+            }
+        }
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path(case);
         settings.set_prepend_module_to_snapshot(false);

@@ -85,7 +85,7 @@ codes! {
     WrongType = "GN004", Error, "a value of the wrong type";
     UnsupportedKind = "GN005", Error, "apiVersion/kind is not a kind guestnet reads";
     MissingField = "GN006", Error, "a required field is missing";
-    Yaml11Boolean = "GN007", Warning, "a plain scalar YAML 1.1 readers (kubectl, PyYAML) and YAML 1.2 readers read differently (yes/on, 01500, 0b1, 1_000, base-60)";
+    Yaml11Boolean = "GN007", Warning / Error "where YAML 1.2 readers (editors, JSON Schema) see a string in a boolean or number field", "a plain scalar YAML 1.1 readers (kubectl, PyYAML) and YAML 1.2 readers read differently (yes/on, 01500, 0b1, 1_000, base-60)";
     DuplicateKey = "GN008", Error, "a mapping key appears twice";
     CrdSchema = "GN009", Error, "the document violates the CRD's openAPIV3Schema (--crd)";
     ObjectName = "GN010", Error, "metadata.name or namespace is not a name the Kubernetes API server accepts";
@@ -128,6 +128,7 @@ codes! {
     ExtraConfig = "GN147", Error, "spec.advanced.extraConfig key vm-operator manages (guestinfo.*, ethernetN.*, reserved keys)";
     VAppTemplate = "GN160", Warning, "vApp property template fails in vm-operator, which then uses the raw text";
     VAppTemplateUnsupported = "GN161", Warning, "vApp property template construct guestnet cannot evaluate offline";
+    UpdateForbidden = "GN190", Error, "a change vm-operator rejects when the VirtualMachine already exists (--against)";
     GatewayOutsideSubnet = "GN201", Error, "gateway is not inside any subnet of the interface";
     NonCanonicalCidr = "GN202", Warning, "CIDR has host bits set";
     MtuRange = "GN203", Error, "MTU outside what the guest and vSphere accept";
@@ -177,6 +178,7 @@ codes! {
     NicMatchNote = "GN404", Info, "no MAC is known: the artifact identifies the NIC by name or PCI order";
     ConsumerNote = "GN405", Info, "how the artifact or its consumer represents a value (informational)";
     NotConverted = "GN406", Info, "convert: a value of the input the VirtualMachine does not carry";
+    Skipped = "GN407", Info, "document skipped: not a kind guestnet reads (an error with --strict-kinds)";
     SkippedInput = "GN410", Info, "a path is not read: not a regular file, or a link a walk does not follow";
 }
 

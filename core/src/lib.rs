@@ -6,6 +6,7 @@
 //! or the environment, so the same code runs in the CLI, in CI and in the browser (wasm32).
 
 pub mod batch;
+pub mod classify;
 pub mod convert;
 pub mod diagnostic;
 pub mod explain;
@@ -16,6 +17,7 @@ pub mod pipeline;
 pub mod render;
 pub mod resolve;
 pub mod source;
+pub mod suppress;
 pub mod validate;
 pub mod vim25;
 

@@ -2,9 +2,10 @@
 //! Batches (many files) load everything first so that catalogs and cross-file checks see
 //! the whole batch; single strings (the browser) go through [`compile_str`].
 
+use crate::classify::{self, Class, Skip};
 use crate::convert::{self, Origin, PathMap};
 use crate::diagnostic::{self, Code, Diagnostic, Severity};
-use crate::model::{ApiVersion, NetworkCatalog, VirtualMachine, catalog};
+use crate::model::{ApiVersion, NetworkCatalog, VirtualMachine};
 use crate::render::RenderOptions;
 use crate::resolve::{self, Assigned, MacPolicy, ResolveOptions, Resolved};
 use crate::source::{Limits, Node, de, yaml};
@@ -23,6 +24,8 @@ pub struct CompileOptions {
 pub enum Input {
     VirtualMachine(Box<VirtualMachine>, ApiVersion),
     Network(Box<NetworkCatalog>),
+    /// Not guestnet's: left alone, counted, listed as a `GN407` info finding.
+    Skipped(Skip),
 }
 
 /// A loaded document: its tree (for positions), its typed input, and load-time findings.
@@ -38,10 +41,14 @@ pub struct Doc {
 }
 
 /// Reads every document of one file. `Err` means the file is unusable as a whole (syntax
-/// error or limit), so no artifact is produced from any of its documents.
+/// error or limit), so no artifact is produced from any of its documents. A Helm template
+/// is not YAML until Helm renders it: it comes back as one skipped document, never an error.
 pub fn load(text: &str, limits: &Limits) -> Result<Vec<Doc>, Diagnostic> {
+    if classify::is_go_template(text) {
+        return Ok(vec![skipped_file(Skip::HelmTemplate)]);
+    }
     let docs = yaml::parse_documents(text, limits)?;
-    Ok(docs.into_iter().map(typed).collect())
+    Ok(docs.into_iter().filter_map(typed).collect())
 }
 
 /// Reads one file document by document: `on_doc` gets each typed document as soon as it is
@@ -52,54 +59,109 @@ pub fn load_each(
     limits: &Limits,
     on_doc: &mut dyn FnMut(Doc),
 ) -> Result<(), Diagnostic> {
-    yaml::parse_each(text, limits, &mut |d| on_doc(typed(d)))
+    if classify::is_go_template(text) {
+        on_doc(skipped_file(Skip::HelmTemplate));
+        return Ok(());
+    }
+    yaml::parse_each(text, limits, &mut |d| {
+        if let Some(doc) = typed(d) {
+            on_doc(doc);
+        }
+    })
 }
 
-fn typed(d: yaml::Document) -> Doc {
+/// One document standing for a whole file that is skipped.
+pub fn skipped_file(skip: Skip) -> Doc {
+    let root = Node {
+        kind: crate::source::NodeKind::Scalar("".into(), crate::source::ScalarKind::Plain),
+        span: crate::diagnostic::Span {
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 1,
+            start: 0,
+            end: 0,
+        }
+        .into(),
+    };
+    let d = skip_diagnostic(&skip).with_span(crate::diagnostic::Span::from(root.span));
+    Doc {
+        index: 0,
+        root,
+        input: Some(Input::Skipped(skip)),
+        diagnostics: vec![d],
+        poisoned: Vec::new(),
+        paths: PathMap::default(),
+    }
+}
+
+fn skip_diagnostic(skip: &Skip) -> Diagnostic {
+    Diagnostic::new(Code::Skipped, "", skip.describe())
+}
+
+impl Doc {
+    /// Marks this document skipped (a front end learned it is a kustomize patch, say).
+    pub fn skip(&mut self, skip: Skip) {
+        let mut d = skip_diagnostic(&skip);
+        locate(&self.root, &PathMap::default(), &mut d);
+        self.diagnostics = vec![d];
+        self.input = Some(Input::Skipped(skip));
+    }
+
+    /// Why the document was skipped, if it was.
+    pub fn skipped(&self) -> Option<&Skip> {
+        match &self.input {
+            Some(Input::Skipped(s)) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+fn typed(d: yaml::Document) -> Option<Doc> {
     let api = d
         .root
         .get("apiVersion")
         .and_then(Node::as_str)
         .unwrap_or("");
-    let kind = d.root.get("kind").and_then(Node::as_str).unwrap_or("");
     let version = ApiVersion::parse(api);
     let sink = version.map(de::Sink::for_version).unwrap_or_default();
     let mut paths = PathMap::default();
     let mut findings = Vec::new();
-    let input = match version {
+    let input = match classify::classify(&d.root) {
+        Class::Empty => return None,
+        Class::Skipped(skip) => {
+            sink.diagnostics.borrow_mut().push(skip_diagnostic(&skip));
+            Some(Input::Skipped(skip))
+        }
         // Every version goes through the conversion step (for v1alpha5 and v1alpha6 it only
-        // restores from vm-operator's conversion annotation); v1alpha5/v1alpha6 documents of
-        // another kind are read as VirtualMachines, and the kind rule reports them.
-        Some(v) if kind == "VirtualMachine" || v.is_direct() => convert::load(&d.root, v, &sink)
-            .map_err(|e| sink.diagnostics.borrow_mut().push(e))
-            .ok()
-            .map(|c| {
-                paths = c.paths;
-                findings = c.findings;
-                Input::VirtualMachine(Box::new(c.vm), v)
-            }),
-        _ if api == catalog::API_VERSION && kind == catalog::KIND => {
-            de::from_node::<NetworkCatalog>(&d.root, &sink)
+        // restores from vm-operator's conversion annotation).
+        Class::VirtualMachine => match version {
+            Some(v) => convert::load(&d.root, v, &sink)
                 .map_err(|e| sink.diagnostics.borrow_mut().push(e))
                 .ok()
                 .map(|c| {
-                    sink.diagnostics
-                        .borrow_mut()
-                        .extend(crate::batch::alloc::check_catalog(&c));
-                    Input::Network(Box::new(c))
-                })
-        }
-        _ => {
-            let what = if api.is_empty() {
-                "apiVersion is missing".to_string()
-            } else {
-                format!("unsupported apiVersion/kind {api}/{kind}")
-            };
-            sink.diagnostics.borrow_mut().push(
-                Diagnostic::new(Code::UnsupportedKind, "apiVersion", what).with_help(
-                    "guestnet reads vmoperator.vmware.com/v1alpha1 to v1alpha6 VirtualMachine, and guestnet.dev/v1alpha1 Network",
-                ),
-            );
+                    paths = c.paths;
+                    findings = c.findings;
+                    Input::VirtualMachine(Box::new(c.vm), v)
+                }),
+            None => {
+                sink.diagnostics
+                    .borrow_mut()
+                    .push(unsupported(format!("unsupported apiVersion {api}")));
+                None
+            }
+        },
+        Class::Network => de::from_node::<NetworkCatalog>(&d.root, &sink)
+            .map_err(|e| sink.diagnostics.borrow_mut().push(e))
+            .ok()
+            .map(|c| {
+                sink.diagnostics
+                    .borrow_mut()
+                    .extend(crate::batch::alloc::check_catalog(&c));
+                Input::Network(Box::new(c))
+            }),
+        Class::Unsupported(what) => {
+            sink.diagnostics.borrow_mut().push(unsupported(what));
             None
         }
     };
@@ -109,14 +171,20 @@ fn typed(d: yaml::Document) -> Doc {
         locate(&d.root, &PathMap::default(), dg);
     }
     diagnostics.extend(findings);
-    Doc {
+    Some(Doc {
         index: d.index,
         root: d.root,
         input,
         diagnostics,
         poisoned: sink.poisoned.into_inner(),
         paths,
-    }
+    })
+}
+
+fn unsupported(what: String) -> Diagnostic {
+    Diagnostic::new(Code::UnsupportedKind, "apiVersion", what).with_help(
+        "guestnet reads vmoperator.vmware.com/v1alpha1 to v1alpha6 VirtualMachine, and guestnet.dev/v1alpha1 Network",
+    )
 }
 
 impl Doc {
@@ -150,6 +218,8 @@ pub struct Unit {
     pub diagnostics: Vec<Diagnostic>,
     /// Model path -> where the user wrote it (identity for v1alpha5/v1alpha6).
     pub paths: PathMap,
+    /// Set when the document is not guestnet's (counted in summaries, never an error).
+    pub skipped: Option<Skip>,
 }
 
 impl Unit {
@@ -190,9 +260,10 @@ pub fn analyze_assigned(
         poisoned,
         paths,
     } = doc;
-    let (vm, version) = match input {
-        Some(Input::VirtualMachine(vm, v)) => (Some(*vm), Some(v)),
-        _ => (None, None),
+    let (vm, version, skipped) = match input {
+        Some(Input::VirtualMachine(vm, v)) => (Some(*vm), Some(v), None),
+        Some(Input::Skipped(s)) => (None, None, Some(s)),
+        _ => (None, None, None),
     };
     let mut resolved = None;
     if let (Some(vm), Some(v)) = (&vm, version) {
@@ -247,7 +318,48 @@ pub fn analyze_assigned(
         resolved,
         diagnostics,
         paths,
+        skipped,
     }
+}
+
+/// Applies vm-operator's update-time rules to a unit whose VirtualMachine already exists
+/// in the cluster as `previous` (the same VM at an earlier revision): findings the webhook
+/// waives on update are dropped, changes it forbids are added (`GN190`).
+pub fn against(unit: &mut Unit, previous: &VirtualMachine, opts: &CompileOptions) {
+    let Some(vm) = &unit.vm else { return };
+    unit.diagnostics
+        .retain(|d| !validate::update::relaxed(previous, d));
+    let mut found = validate::update::check(previous, vm, &opts.validate);
+    for d in &mut found {
+        unit.locate(d);
+    }
+    if found.iter().any(|d| d.severity == Severity::Error) {
+        unit.resolved = None;
+    }
+    unit.diagnostics.extend(found);
+    diagnostic::sort(&mut unit.diagnostics);
+}
+
+/// The VirtualMachines of a file's earlier revision, by `(namespace, name)`, for
+/// [`against`]. Unreadable documents are left out: an old mistake is not a new one.
+pub fn previous_vms(text: &str, limits: &Limits) -> Vec<((String, String), VirtualMachine)> {
+    let Ok(docs) = load(text, limits) else {
+        return Vec::new();
+    };
+    docs.into_iter()
+        .filter_map(|d| match d.input {
+            Some(Input::VirtualMachine(vm, _)) => Some((vm_key(&vm), *vm)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// How a VirtualMachine is known across revisions.
+pub fn vm_key(vm: &VirtualMachine) -> (String, String) {
+    (
+        vm.metadata.namespace.clone().unwrap_or_default(),
+        vm.name().to_string(),
+    )
 }
 
 /// Catalog documents in a set of loaded files.
@@ -381,15 +493,40 @@ mod tests {
             .all_diagnostics()
             .map(|d| (d.code.as_str(), d.line, d.column))
             .collect();
+        // `adresses` is read as `addresses` for the rules' sake: dhcp4 with a static
+        // address is a real finding; "gateway4 needs an address" would not be.
         assert_eq!(
             got,
             vec![
                 ("GN003", Some(9), Some(7)),
-                ("GN105", Some(11), Some(17)),
+                ("GN107", Some(10), Some(14)),
                 ("GN108", Some(11), Some(17))
             ]
         );
         assert!(c.units[0].resolved.is_none());
+    }
+
+    #[test]
+    fn a_typo_does_not_trigger_rules_that_depend_on_the_field() {
+        let y = "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata: {name: vm1}\nspec:\n  bootstrap: {cloudInit: {}}\n  network:\n    interfaces:\n    - name: eth0\n      adresses: [10.0.0.5/24]\n      gateway4: 10.0.0.1\n";
+        let c = compile_str(y, &[], &CompileOptions::default());
+        let got: Vec<_> = c
+            .all_diagnostics()
+            .filter(|d| d.severity != Severity::Info)
+            .map(|d| d.code.as_str())
+            .collect();
+        assert_eq!(got, vec!["GN003"]);
+        let bad = y.replace("[10.0.0.5/24]", "[10.0.0.5]");
+        let c = compile_str(&bad, &[], &CompileOptions::default());
+        let got: Vec<_> = c
+            .all_diagnostics()
+            .filter(|d| d.severity != Severity::Info)
+            .map(|d| d.code.as_str())
+            .collect();
+        assert!(
+            !got.contains(&"GN104"),
+            "findings on the typo'd value wait for the fix: {got:?}"
+        );
     }
 
     #[test]
@@ -405,13 +542,49 @@ mod tests {
     }
 
     #[test]
-    fn unknown_kind() {
+    fn other_kinds_are_skipped_not_errors() {
         let c = compile_str(
             "apiVersion: v1\nkind: ConfigMap\n",
             &[],
             &CompileOptions::default(),
         );
-        assert_eq!(c.units[0].diagnostics[0].code, Code::UnsupportedKind);
+        assert_eq!(c.units[0].diagnostics[0].code, Code::Skipped);
+        assert_eq!(c.units[0].diagnostics[0].severity, Severity::Info);
         assert_eq!(c.units[0].diagnostics[0].line, Some(1));
+        assert!(c.units[0].skipped.is_some());
+    }
+
+    #[test]
+    fn unknown_vm_version_is_an_error() {
+        let c = compile_str(
+            "apiVersion: vmoperator.vmware.com/v1alpha9\nkind: VirtualMachine\n",
+            &[],
+            &CompileOptions::default(),
+        );
+        assert_eq!(c.units[0].diagnostics[0].code, Code::UnsupportedKind);
+        assert!(c.units[0].skipped.is_none());
+    }
+
+    #[test]
+    fn mixed_file_checks_the_vm_and_skips_the_rest() {
+        let y = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata: {name: vm1}\nspec:\n  network:\n    interfaces:\n    - {name: eth0, addresses: [10.0.0.5/24], gateway4: 10.1.0.1}\n---\napiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachineService\nmetadata: {name: svc}\nspec: {type: LoadBalancer, ports: [{port: 22}]}\n---\n";
+        let c = compile_str(y, &[], &CompileOptions::default());
+        let codes: Vec<_> = c
+            .all_diagnostics()
+            .filter(|d| d.severity != Severity::Info)
+            .map(|d| d.code.as_str())
+            .collect();
+        assert_eq!(codes, vec!["GN201"]);
+        assert_eq!(c.units.iter().filter(|u| u.skipped.is_some()).count(), 2);
+        assert_eq!(c.units.len(), 3, "the trailing empty document is nothing");
+    }
+
+    #[test]
+    fn helm_templates_are_skipped_whole() {
+        let y = "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata:\n  name: {{ .Release.Name }}\n{{- if .Values.net }}\nspec: {}\n{{- end }}\n";
+        let c = compile_str(y, &[], &CompileOptions::default());
+        assert!(c.diagnostics.is_empty());
+        assert_eq!(c.units.len(), 1);
+        assert_eq!(c.units[0].skipped, Some(Skip::HelmTemplate));
     }
 }

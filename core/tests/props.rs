@@ -209,3 +209,37 @@ proptest! {
         prop_assert_eq!(ud["write_files"][0]["path"].as_str(), Some(path.as_str()));
     }
 }
+
+proptest! {
+    /// `guestnet:ignore` comments only ever remove the codes they name, on lines they
+    /// cover; text without them changes nothing.
+    #[test]
+    fn suppression_only_removes_named_codes(
+        lines in proptest::collection::vec("[ a-z:#0-9GN,-]{0,30}", 0..12),
+        comment_at in 0usize..12,
+    ) {
+        use guestnet_core::suppress::{RulePolicy, postprocess};
+        use guestnet_core::{Code, Diagnostic};
+        let mut lines = lines;
+        let n = lines.len();
+        if n > 0 {
+            let i = comment_at % n;
+            lines[i].push_str(" # guestnet:ignore GN201 reason");
+        }
+        let text = lines.join("\n");
+        let diags: Vec<Diagnostic> = (1..=n as u32 + 1)
+            .flat_map(|l| [Code::GatewayOutsideSubnet, Code::HostName].map(|c| {
+                let mut d = Diagnostic::new(c, "p", "m");
+                d.line = Some(l);
+                d
+            }))
+            .collect();
+        let kept = postprocess(&text, diags.clone(), &RulePolicy::default());
+        prop_assert!(kept.iter().all(|k| diags.contains(k)));
+        prop_assert_eq!(
+            kept.iter().filter(|d| d.code == Code::HostName).count(),
+            n + 1,
+            "GN120 is never named"
+        );
+    }
+}

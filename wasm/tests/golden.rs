@@ -132,6 +132,11 @@ fn browser_api_reproduces_every_golden_case() {
     let mut checked_targets = 0;
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().to_string();
+        // Update-time cases compare with a previous revision (`--against`), which the
+        // browser has no notion of.
+        if case.join("previous.yaml").exists() {
+            continue;
+        }
         let input = std::fs::read_to_string(case.join("input.yaml")).unwrap();
         let opts = options_json(case);
 

@@ -183,3 +183,93 @@ pub fn oracle_dir(name: &str) -> (Option<tempfile::TempDir>, PathBuf) {
         }
     }
 }
+
+/// One document of a golden input as an editor sees it: its own text, the schema for
+/// its apiVersion/kind, and whether guestnet rejects it for a reason a JSON Schema can
+/// express (shape, types, patterns, limits, required fields, YAML 1.2 readings).
+#[derive(Debug)]
+pub struct SchemaCase {
+    pub case: PathBuf,
+    pub index: usize,
+    pub text: String,
+    pub kind: guestnet_cli::schema::Kind,
+    pub guestnet_rejects: bool,
+    pub why: Vec<String>,
+}
+
+/// The codes whose findings a JSON Schema can make too.
+pub const SCHEMA_CODES: &[guestnet_core::Code] = &[
+    guestnet_core::Code::UnknownField,
+    guestnet_core::Code::WrongType,
+    guestnet_core::Code::UnsupportedKind,
+    guestnet_core::Code::MissingField,
+    guestnet_core::Code::Yaml11Boolean,
+    guestnet_core::Code::InterfaceName,
+    guestnet_core::Code::GuestDeviceName,
+    guestnet_core::Code::MacAddress,
+    guestnet_core::Code::RouteMetric,
+    guestnet_core::Code::TooManyInterfaces,
+    guestnet_core::Code::Vlan,
+    guestnet_core::Code::IpamModes,
+];
+
+/// Every VirtualMachine and Network document of every golden input, split at `---`.
+pub fn schema_cases() -> Vec<SchemaCase> {
+    let mut out = Vec::new();
+    for case in golden_cases() {
+        let text = std::fs::read_to_string(case.join("input.yaml")).unwrap();
+        let mut chunks = vec![String::new()];
+        for line in text.split_inclusive('\n') {
+            if line.starts_with("---") {
+                chunks.push(String::new());
+            } else if let Some(c) = chunks.last_mut() {
+                c.push_str(line);
+            }
+        }
+        for (index, chunk) in chunks.into_iter().enumerate() {
+            // Explicit tags (`!!binary`) resolve per YAML library (ruamel gives bytes,
+            // which JSON has no type for): a question of the reader, not of the schema.
+            if chunk.contains(" !!") {
+                continue;
+            }
+            let Ok(docs) = guestnet_core::pipeline::load(&chunk, &Default::default()) else {
+                continue;
+            };
+            let Some(doc) = docs.first() else { continue };
+            let field = |k: &str| doc.root.get(k).and_then(|n| n.as_str()).unwrap_or("");
+            let Some(kind) =
+                guestnet_cli::schema::Kind::for_document(field("apiVersion"), field("kind"))
+            else {
+                continue;
+            };
+            let compiled = compile_str(&chunk, &[], &CompileOptions::default());
+            let why: Vec<String> = compiled
+                .all_diagnostics()
+                .filter(|d| {
+                    SCHEMA_CODES.contains(&d.code)
+                        && d.severity == guestnet_core::Severity::Error
+                        // Cross-field rules (vlans only with CloudInit, say) are not the
+                        // schema's: it judges each field's shape.
+                        && !d.message.contains("Forbidden: ")
+                })
+                .map(|d| format!("{} {}", d.code, d.webhook_text()))
+                .collect();
+            out.push(SchemaCase {
+                case: case.clone(),
+                index,
+                text: chunk,
+                kind,
+                guestnet_rejects: !why.is_empty(),
+                why,
+            });
+        }
+    }
+    out
+}
+
+/// A document's JSON value as a YAML 1.2 reader (an editor, JSON Schema) sees it.
+pub fn json_of(text: &str) -> serde_json::Value {
+    let docs = guestnet_core::source::yaml::parse_documents(text, &Default::default()).unwrap();
+    let sink = guestnet_core::source::de::Sink::default();
+    guestnet_core::source::de::from_node(&docs[0].root, &sink).unwrap()
+}

@@ -80,9 +80,33 @@ pub fn rewrite(text: &str, to: ApiVersion, limits: &Limits) -> Rewritten {
                 out.documents
                     .push(serde_json::to_value(c).unwrap_or(Value::Null));
             }
+            // Someone else's document (a ConfigMap next to the VM): written back as it is.
+            Some(Input::Skipped(_)) => {
+                let sink = crate::source::de::Sink::default();
+                if let Ok(v) = crate::source::de::from_node::<Value>(&doc.root, &sink) {
+                    out.documents.push(v);
+                }
+            }
             // Not a kind guestnet reads: the loader has reported it.
             None => {}
         }
+    }
+    // A file with nothing guestnet reads is a mistake for convert (a guest artifact
+    // without --from, say), not a file to copy.
+    let ours = docs
+        .iter()
+        .any(|d| matches!(d.input, Some(Input::VirtualMachine(..) | Input::Network(_))));
+    if !ours && !out.has_errors() {
+        let mut d = Diagnostic::new(
+            Code::UnsupportedKind,
+            "apiVersion",
+            "no VirtualMachine or Network document in the input",
+        )
+        .with_help("to read a guest artifact back, name its format with --from");
+        if let Some(first) = docs.first() {
+            first.locate(&mut d);
+        }
+        out.diagnostics.push(d);
     }
     crate::diagnostic::sort(&mut out.diagnostics);
     if out.has_errors() {

@@ -391,12 +391,20 @@ impl<'a, 'p> NodeDe<'a, 'p> {
             Some((s, ScalarKind::Plain)) => match resolve_plain(s) {
                 Resolved::Int(i) => {
                     if let Some(other) = yaml12_disagrees(s, i) {
+                        // Where YAML 1.2 readers see a string, editors and JSON Schema
+                        // reject the value kubectl accepts: an error, as for `yes`.
+                        let severity = if other.starts_with("the string") {
+                            Severity::Error
+                        } else {
+                            Severity::Warning
+                        };
                         self.sink.report(
                             self.diag(
                                 Code::Yaml11Boolean,
                                 format!("kubectl reads the unquoted {s} as the number {i}; YAML 1.2 readers (editors, yq) see {other}"),
                             )
-                            .with_help(format!("write {i} if that is what you mean")),
+                            .with_help(format!("write {i} if that is what you mean"))
+                            .with_severity(severity),
                             false,
                         );
                     }
@@ -471,12 +479,18 @@ impl<'a, 'p> NodeDe<'a, 'p> {
                 _ => match yaml11_bool(s) {
                     Some(b) => {
                         self.sink.report(
+                            // kubectl (YAML 1.1) reads `yes` as true, but editors, JSON
+                            // Schema validators and every YAML 1.2 reader see the string
+                            // "yes": the manifest means two things, so it is an error.
                             self.diag(
                                 Code::Yaml11Boolean,
-                                format!("`{s}` is a boolean only in YAML 1.1"),
+                                format!(
+                                    "`{s}` is a boolean only in YAML 1.1: kubectl reads {b}, YAML 1.2 readers (editors, JSON Schema) read the string {}",
+                                    crate::diagnostic::go_quote(s)
+                                ),
                             )
                             .with_help(format!("write {b}"))
-                            .with_severity(Severity::Warning),
+                            .with_severity(Severity::Error),
                             false,
                         );
                         b
@@ -698,6 +712,7 @@ impl NodeDe<'_, '_> {
             entries,
             fields,
             i: 0,
+            read_as: Vec::new(),
         });
         r.map_err(|e| self.locate(e))
     }
@@ -734,6 +749,8 @@ struct Map<'s, 'a, 'p> {
     entries: &'a [(Node, Node)],
     fields: Option<&'static [&'static str]>,
     i: usize,
+    /// Fields a typo'd key was read as (each at most once).
+    read_as: Vec<&'static str>,
 }
 
 impl<'de> MapAccess<'de> for Map<'_, '_, '_> {
@@ -748,7 +765,6 @@ impl<'de> MapAccess<'de> for Map<'_, '_, '_> {
             if let Some(fields) = self.fields
                 && !fields.contains(&key)
             {
-                self.i += 1;
                 let parent = self.de.path.render();
                 let mut d = Diagnostic::new(
                     Code::UnknownField,
@@ -756,6 +772,7 @@ impl<'de> MapAccess<'de> for Map<'_, '_, '_> {
                     format!("unknown field `{key}`"),
                 )
                 .with_span(k.span);
+                let mut read_as = None;
                 let by_version = self
                     .de
                     .sink
@@ -766,11 +783,25 @@ impl<'de> MapAccess<'de> for Map<'_, '_, '_> {
                 } else if let Some(hint) = misplaced_hint(&parent, key) {
                     d.with_help(hint)
                 } else if let Some(m) = did_you_mean(key, fields) {
+                    let absent = !self.entries.iter().any(|(k, _)| k.as_str() == Some(m));
+                    if absent && !self.read_as.contains(&m) {
+                        read_as = Some(m);
+                    }
                     d.with_help(format!("did you mean `{m}`?"))
                 } else {
                     d.with_help(format!("known fields here: {}", fields.join(", ")))
                 };
                 self.de.sink.report(d, true);
+                if let Some(m) = read_as {
+                    // Read the value as the field it most likely means, so rules judge the
+                    // intended value instead of its absence (`adresses` must not also give
+                    // "gateway4 must have an IPv4 address"). The intended field is poisoned:
+                    // findings about it wait until the key is fixed.
+                    self.read_as.push(m);
+                    self.de.sink.poisoned.borrow_mut().push(join(&parent, m));
+                    return seed.deserialize(m.into_deserializer()).map(Some);
+                }
+                self.i += 1;
                 continue;
             }
             return seed.deserialize(key.into_deserializer()).map(Some);
@@ -860,27 +891,29 @@ mod tests {
 
     #[test]
     fn integers_as_kubectl_reads_them() {
-        // (text, kubectl's value, whether a YAML 1.2 reader disagrees)
+        // (text, kubectl's value, what a YAML 1.2 reader disagreement is: none, a warning
+        // (another number), an error (a string: editors and JSON Schema reject it))
         for (text, want, differs) in [
-            ("1500", 1500, false),
-            ("01500", 832, true),
-            ("0o17", 15, false),
-            ("0x5DC", 1500, false),
-            ("1_500", 1500, true),
-            ("0b101", 5, true),
-            ("-0b101", -5, true),
-            ("+9000", 9000, false),
-            ("08", 8, false),
+            ("1500", 1500, None),
+            ("01500", 832, Some(Severity::Warning)),
+            ("0o17", 15, None),
+            ("0x5DC", 1500, None),
+            ("1_500", 1500, Some(Severity::Error)),
+            ("0b101", 5, Some(Severity::Error)),
+            ("-0b101", -5, Some(Severity::Error)),
+            ("+9000", 9000, None),
+            ("08", 8, None),
         ] {
             let (r, sink) = load(&format!("interfaces:\n- name: eth0\n  mtu: {text}\n"));
             assert_eq!(r.interfaces[0].mtu, Some(want), "{text}");
             let d = sink.diagnostics.borrow();
-            let warned: Vec<_> = d.iter().filter(|d| d.code == Code::Yaml11Boolean).collect();
-            assert_eq!(!warned.is_empty(), differs, "{text}: {d:?}");
-            assert!(
-                d.iter().all(|d| d.severity != Severity::Error),
-                "{text}: {d:?}"
-            );
+            let found: Vec<Severity> = d
+                .iter()
+                .filter(|d| d.code == Code::Yaml11Boolean)
+                .map(|d| d.severity)
+                .collect();
+            assert_eq!(found.first().copied(), differs, "{text}: {d:?}");
+            assert_eq!(d.len(), found.len(), "{text}: {d:?}");
         }
         // kubectl sends these to the API as numbers, so a string field rejects them.
         for text in ["1_500", "0b1", "017"] {

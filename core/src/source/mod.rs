@@ -4,5 +4,5 @@ pub mod de;
 pub mod node;
 pub mod yaml;
 
-pub use node::Node;
+pub use node::{Node, NodeKind, ScalarKind};
 pub use yaml::{Document, Limits};

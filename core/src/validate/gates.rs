@@ -43,7 +43,15 @@ pub const KNOWN: &[&str] = &[
     "ExtensionCompatConstraint",
 ];
 
-/// The gates that change guestnet's rules or output. Default: all on.
+/// The gates that change guestnet's rules or output.
+///
+/// Two defaults, on purpose. Gates that admit a *field* (`vlans`, `ipamModes`, the VCD parity
+/// fields, `advancedProperties`) default on: only someone whose supervisor has the gate writes
+/// those fields, and rejecting them offline would be a false alarm. Gates that *relax an
+/// update* (`MutableNetworks`, `VMResize`, `VMResizeCPUMemory`, `VMIncrementalRestore`, read
+/// by `--against`) default off, as vm-operator ships them: a change to a running VM is
+/// assumed immutable unless the repository's `.guestnet.yaml` or `--feature-gates` says the
+/// cluster allows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FeatureGates {
@@ -57,7 +65,31 @@ pub struct FeatureGates {
     /// `TelcoVMServiceAPI`: `advancedProperties` checks, and the mutating webhook's default
     /// `type: VMXNet3`.
     pub telco_api: bool,
+    /// `MutableNetworks`: interfaces may be added, removed or moved on an existing VM.
+    pub mutable_networks: bool,
+    /// `VMResize`: `className` may change on an existing VM.
+    pub vm_resize: bool,
+    /// `VMResizeCPUMemory`: CPU and memory may change on an existing VM.
+    pub vm_resize_cpu_memory: bool,
+    /// `VMIncrementalRestore`: a restored VM may change otherwise immutable fields.
+    pub incremental_restore: bool,
+    /// The gates the command line set, which a configuration file may not change (bit per
+    /// [`TRACKED`] entry).
+    #[serde(skip)]
+    pinned: u16,
 }
+
+/// The tracked gates, in the order of [`FeatureGates::slot`].
+const TRACKED: &[&str] = &[
+    "VMVlanSubinterface",
+    "WorkloadIPv6",
+    "GuestCustomizationVCDParity",
+    "TelcoVMServiceAPI",
+    "MutableNetworks",
+    "VMResize",
+    "VMResizeCPUMemory",
+    "VMIncrementalRestore",
+];
 
 impl Default for FeatureGates {
     fn default() -> Self {
@@ -66,13 +98,19 @@ impl Default for FeatureGates {
             workload_ipv6: true,
             vcd_parity: true,
             telco_api: true,
+            mutable_networks: false,
+            vm_resize: false,
+            vm_resize_cpu_memory: false,
+            incremental_restore: false,
+            pinned: 0,
         }
     }
 }
 
 impl FeatureGates {
     /// Parses `Name=true|false[,Name=true|false...]` over the defaults. Names are
-    /// vm-operator's, exactly; anything else is an error that lists them.
+    /// vm-operator's, exactly; anything else is an error that lists them. The gates named
+    /// are pinned: [`FeatureGates::set_unless_pinned`] leaves them alone.
     pub fn parse(spec: &str) -> Result<FeatureGates, String> {
         let mut g = FeatureGates::default();
         for item in spec.split(',').map(str::trim) {
@@ -94,26 +132,59 @@ impl FeatureGates {
                     ));
                 }
             };
-            if !KNOWN.contains(&name) {
-                let hint = KNOWN
-                    .iter()
-                    .find(|k| k.eq_ignore_ascii_case(name))
-                    .map(|k| format!(" (did you mean {k}?)"))
-                    .unwrap_or_default();
-                return Err(format!(
-                    "unknown feature gate {name:?}{hint}; vm-operator's gates are: {}",
-                    KNOWN.join(", ")
-                ));
-            }
-            match name {
-                "VMVlanSubinterface" => g.vlan_subinterface = on,
-                "WorkloadIPv6" => g.workload_ipv6 = on,
-                "GuestCustomizationVCDParity" => g.vcd_parity = on,
-                "TelcoVMServiceAPI" => g.telco_api = on,
-                _ => {}
+            g.set(name, on)?;
+            if let Some(i) = TRACKED.iter().position(|t| *t == name) {
+                g.pinned |= 1 << i;
             }
         }
         Ok(g)
+    }
+
+    /// Sets one gate by vm-operator's name; an unknown name is an error that lists them.
+    pub fn set(&mut self, name: &str, on: bool) -> Result<(), String> {
+        if !KNOWN.contains(&name) {
+            let hint = KNOWN
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(name))
+                .map(|k| format!(" (did you mean {k}?)"))
+                .unwrap_or_default();
+            return Err(format!(
+                "unknown feature gate {name:?}{hint}; vm-operator's gates are: {}",
+                KNOWN.join(", ")
+            ));
+        }
+        if let Some(slot) = self.slot(name) {
+            *slot = on;
+        }
+        Ok(())
+    }
+
+    /// Sets a gate from a configuration file unless the command line named it.
+    pub fn set_unless_pinned(&mut self, name: &str, on: bool) -> Result<(), String> {
+        match TRACKED.iter().position(|t| *t == name) {
+            Some(i) if self.pinned & (1 << i) != 0 => Ok(()),
+            _ => self.set(name, on),
+        }
+    }
+
+    /// Whether a gate is on; gates guestnet does not track count as on.
+    pub fn enabled(&self, name: &str) -> bool {
+        let mut g = *self;
+        g.slot(name).map(|s| *s).unwrap_or(true)
+    }
+
+    fn slot(&mut self, name: &str) -> Option<&mut bool> {
+        Some(match name {
+            "VMVlanSubinterface" => &mut self.vlan_subinterface,
+            "WorkloadIPv6" => &mut self.workload_ipv6,
+            "GuestCustomizationVCDParity" => &mut self.vcd_parity,
+            "TelcoVMServiceAPI" => &mut self.telco_api,
+            "MutableNetworks" => &mut self.mutable_networks,
+            "VMResize" => &mut self.vm_resize,
+            "VMResizeCPUMemory" => &mut self.vm_resize_cpu_memory,
+            "VMIncrementalRestore" => &mut self.incremental_restore,
+            _ => return None,
+        })
     }
 }
 
@@ -135,7 +206,13 @@ mod tests {
         let g = FeatureGates::parse("VMVlanSubinterface=false, WorkloadIPv6=false").unwrap();
         assert!(!g.vlan_subinterface && !g.workload_ipv6 && g.vcd_parity && g.telco_api);
         assert_eq!(FeatureGates::parse("").unwrap(), FeatureGates::default());
-        assert!(FeatureGates::parse("MutableNetworks=true").is_ok());
+        assert!(
+            FeatureGates::parse("MutableNetworks=true")
+                .unwrap()
+                .mutable_networks
+        );
+        assert!(!FeatureGates::default().enabled("VMResize"));
+        assert!(FeatureGates::default().enabled("FastDeploy"));
         let e = FeatureGates::parse("vmvlansubinterface=false").unwrap_err();
         assert!(e.contains("did you mean VMVlanSubinterface?"), "{e}");
         assert!(
@@ -153,5 +230,14 @@ mod tests {
                 .unwrap_err()
                 .contains("true or false")
         );
+    }
+
+    #[test]
+    fn the_command_line_wins_over_a_configuration_file() {
+        let mut g = FeatureGates::parse("VMResize=false").unwrap();
+        g.set_unless_pinned("VMResize", true).unwrap();
+        g.set_unless_pinned("MutableNetworks", true).unwrap();
+        assert!(!g.vm_resize && g.mutable_networks);
+        assert!(g.set_unless_pinned("Nope", true).is_err());
     }
 }

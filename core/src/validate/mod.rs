@@ -14,6 +14,7 @@ mod jinja;
 pub mod names;
 mod network;
 mod stricter;
+pub mod update;
 mod xmlchars;
 
 pub use gates::FeatureGates;
@@ -40,6 +41,13 @@ pub struct ValidateOptions {
     pub legacy_provider: Option<NetworkProvider>,
     /// vm-operator's feature gates (default: all on).
     pub features: FeatureGates,
+}
+
+impl ValidateOptions {
+    /// Whether a vm-operator feature gate is on (see [`FeatureGates`] for the defaults).
+    pub fn feature_enabled(&self, gate: &str) -> bool {
+        self.features.enabled(gate)
+    }
 }
 
 pub(crate) struct Ctx<'a> {

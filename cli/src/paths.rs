@@ -1,0 +1,59 @@
+//! Lexical path helpers: configuration patterns, kustomize references and git paths are
+//! compared as written (no symlink resolution), relative to the folder that names them.
+
+use std::path::{Component, Path, PathBuf};
+
+/// `path` made absolute against the working directory, with `.` and `..` removed.
+pub fn absolute(path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    normalize(&joined)
+}
+
+/// Removes `.` and resolves `..` without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// `path` relative to `base` when it lies inside it.
+pub fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
+    path.strip_prefix(base).ok().map(Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_lexically() {
+        assert_eq!(
+            normalize(Path::new("/a/b/../c/./d")),
+            PathBuf::from("/a/c/d")
+        );
+        assert_eq!(
+            relative_to(Path::new("/repo/x/y.yaml"), Path::new("/repo")),
+            Some(PathBuf::from("x/y.yaml"))
+        );
+        assert_eq!(
+            relative_to(Path::new("/other/y.yaml"), Path::new("/repo")),
+            None
+        );
+    }
+}
