@@ -216,12 +216,259 @@ pub enum Envelope {
 }
 
 // ---------------------------------------------------------------------------------------
-// Encoding
+// Encoding and decoding, derived from one declaration per data object
+
+/// Children of a decoded element, by field name.
+type Fields<'e> = BTreeMap<&'static str, Vec<&'e Element>>;
+
+/// A vim25 data object whose XML is a plain `xs:sequence` of child elements. Implemented
+/// only by [`vim_object!`], so that its writer and its decoder come from one declaration.
+trait VimObject: Default {
+    /// Writes the child elements in WSDL order; the caller writes the element around them.
+    fn write_body(&self, w: &mut XmlWriter);
+    /// Reads the child elements of `el` (in any order), reporting whatever does not fit.
+    fn decode(d: &mut Dec<'_>, el: &Element, path: &str) -> Self;
+}
+
+/// Declares a vim25 data object: its vim25 type name and, in WSDL `xs:sequence` order, one
+/// `field: "element" => kind` entry per element. It derives both [`VimObject`] halves (the
+/// writer emits the entries in this order; the decoder accepts exactly these elements).
+///
+/// Kinds: `string` / `opt_string`, `bool` / `opt_bool`, `int` / `opt_int` (`xsd:int`),
+/// `strings` (a repeated string element), `name` (a required `CustomizationName`),
+/// `object` / `opt_object` / `objects` (a nested [`VimObject`]: required, optional,
+/// repeated), `object_or_empty` (a required object written as `<el/>` while it is all
+/// defaults), and `(writer, Dec::decoder)` for a hand-written irregular element. A
+/// `check Dec::method` runs after decoding, for values restricted to an enumeration.
+macro_rules! vim_object {
+    ($ty:ident = $vim:literal $(, check $check:path)? {
+        $($field:ident: $el:literal => $kind:tt),* $(,)?
+    }) => {
+        impl VimObject for $ty {
+            fn write_body(&self, w: &mut XmlWriter) {
+                $(vim_write!($kind, w, $el, &self.$field);)*
+            }
+
+            fn decode(d: &mut Dec<'_>, el: &Element, path: &str) -> Self {
+                let f = d.fields(el, path, $vim, &[$($el),*]);
+                let v = $ty {
+                    $($field: vim_decode!($kind, d, &f, $el, path, el),)*
+                };
+                $($check(d, &v, &f, path, el);)?
+                v
+            }
+        }
+    };
+}
+
+/// The writer half of one [`vim_object!`] entry.
+macro_rules! vim_write {
+    (string, $w:ident, $el:literal, $v:expr) => {
+        $w.leaf($el, $v)
+    };
+    (opt_string, $w:ident, $el:literal, $v:expr) => {
+        $w.leaf_opt($el, ($v).as_deref())
+    };
+    (bool, $w:ident, $el:literal, $v:expr) => {
+        $w.leaf($el, bool_str(*$v))
+    };
+    (opt_bool, $w:ident, $el:literal, $v:expr) => {
+        if let Some(b) = $v {
+            $w.leaf($el, bool_str(*b));
+        }
+    };
+    (int, $w:ident, $el:literal, $v:expr) => {
+        $w.leaf($el, &($v).to_string())
+    };
+    (opt_int, $w:ident, $el:literal, $v:expr) => {
+        if let Some(n) = $v {
+            $w.leaf($el, &n.to_string());
+        }
+    };
+    (strings, $w:ident, $el:literal, $v:expr) => {
+        $w.leaves($el, $v)
+    };
+    (name, $w:ident, $el:literal, $v:expr) => {
+        write_name($w, $el, $v)
+    };
+    (object, $w:ident, $el:literal, $v:expr) => {
+        write_object($w, $el, $v)
+    };
+    (object_or_empty, $w:ident, $el:literal, $v:expr) => {
+        write_object_or_empty($w, $el, $v)
+    };
+    (opt_object, $w:ident, $el:literal, $v:expr) => {
+        if let Some(o) = $v {
+            write_object($w, $el, o);
+        }
+    };
+    (objects, $w:ident, $el:literal, $v:expr) => {
+        for o in $v {
+            write_object($w, $el, o);
+        }
+    };
+    (($write:path, $dec:path), $w:ident, $el:literal, $v:expr) => {
+        $write($w, $el, $v)
+    };
+}
+
+/// The decoder half of one [`vim_object!`] entry.
+macro_rules! vim_decode {
+    (string, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
+        $d.req_string($f, $el, $path, $parent)
+    };
+    (opt_string, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
+        $d.string($f, $el, $path)
+    };
+    (bool, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
+        $d.req_bool($f, $el, $path, $parent)
+    };
+    (opt_bool, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
+        $d.bool_field($f, $el, $path)
+    };
+    (int, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
+        $d.req_int($f, $el, $path, $parent)
+    };
+    (opt_int, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
+        $d.opt_int($f, $el, $path)
+    };
+    (strings, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
+        $d.strings($f, $el, $path)
+    };
+    (name, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
+        $d.req_name($f, $el, $path, $parent)
+    };
+    (object, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
+        $d.req_object($f, $el, $path, $parent)
+    };
+    (object_or_empty, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
+        $d.req_object($f, $el, $path, $parent)
+    };
+    (opt_object, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
+        $d.opt_object($f, $el, $path)
+    };
+    (objects, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
+        $d.objects($f, $el, $path)
+    };
+    (($write:path, $dec:path), $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
+        $dec($d, $f, $el, $path, $parent)
+    };
+}
+
+vim_object!(CustomizationSpec = "CustomizationSpec" {
+    options: "options" => (write_options, Dec::options),
+    identity: "identity" => (write_identity, Dec::req_identity),
+    global_ip_settings: "globalIPSettings" => object_or_empty,
+    nic_setting_map: "nicSettingMap" => objects,
+    encryption_key: "encryptionKey" => (write_encryption_key, Dec::encryption_key),
+});
+
+vim_object!(Password = "CustomizationPassword" {
+    value: "value" => string,
+    plain_text: "plainText" => bool,
+});
+
+vim_object!(LinuxPrep = "CustomizationLinuxPrep" {
+    host_name: "hostName" => name,
+    domain: "domain" => string,
+    time_zone: "timeZone" => opt_string,
+    hw_clock_utc: "hwClockUTC" => opt_bool,
+    script_text: "scriptText" => opt_string,
+    compatible_customization_method: "compatibleCustomizationMethod" => opt_string,
+    reset_password: "resetPassword" => opt_bool,
+    password: "password" => opt_object,
+    extra_config: "extraConfig" => (write_extra_config, Dec::extra_config),
+});
+
+vim_object!(Sysprep = "CustomizationSysprep" {
+    gui_unattended: "guiUnattended" => object,
+    user_data: "userData" => object,
+    gui_run_once: "guiRunOnce" => (write_gui_run_once, Dec::gui_run_once),
+    identification: "identification" => object,
+    license_file_print_data: "licenseFilePrintData" => opt_object,
+    script_text: "scriptText" => opt_string,
+    reset_password: "resetPassword" => opt_bool,
+    extra_config: "extraConfig" => (write_extra_config, Dec::extra_config),
+});
+
+vim_object!(GuiUnattended = "CustomizationGuiUnattended" {
+    password: "password" => opt_object,
+    time_zone: "timeZone" => int,
+    auto_logon: "autoLogon" => bool,
+    auto_logon_count: "autoLogonCount" => int,
+});
+
+vim_object!(UserData = "CustomizationUserData" {
+    full_name: "fullName" => string,
+    org_name: "orgName" => string,
+    computer_name: "computerName" => name,
+    product_id: "productId" => string,
+});
+
+vim_object!(Identification = "CustomizationIdentification" {
+    join_workgroup: "joinWorkgroup" => opt_string,
+    join_domain: "joinDomain" => opt_string,
+    domain_admin: "domainAdmin" => opt_string,
+    domain_admin_password: "domainAdminPassword" => opt_object,
+    domain_ou: "domainOU" => opt_string,
+});
+
+vim_object!(LicenseFilePrintData = "CustomizationLicenseFilePrintData",
+    check Dec::check_license_mode {
+    auto_mode: "autoMode" => string,
+    auto_users: "autoUsers" => opt_int,
+});
+
+vim_object!(GlobalIpSettings = "CustomizationGlobalIPSettings" {
+    dns_suffix_list: "dnsSuffixList" => strings,
+    dns_server_list: "dnsServerList" => strings,
+});
+
+vim_object!(AdapterMapping = "CustomizationAdapterMapping" {
+    mac_address: "macAddress" => opt_string,
+    adapter: "adapter" => object,
+});
+
+vim_object!(IpSettings = "CustomizationIPSettings", check Dec::check_net_bios {
+    ip: "ip" => (write_ip, Dec::req_ip),
+    subnet_mask: "subnetMask" => opt_string,
+    gateway: "gateway" => strings,
+    ip_v6_spec: "ipV6Spec" => opt_object,
+    dns_server_list: "dnsServerList" => strings,
+    dns_domain: "dnsDomain" => opt_string,
+    primary_wins: "primaryWINS" => opt_string,
+    secondary_wins: "secondaryWINS" => opt_string,
+    net_bios: "netBIOS" => opt_string,
+    primary: "primary" => opt_bool,
+});
+
+vim_object!(Ipv6Spec = "CustomizationIPSettingsIpV6AddressSpec" {
+    ip: "ip" => (write_ip6s, Dec::ip6s),
+    gateway: "gateway" => strings,
+});
+
+// ---------------------------------------------------------------------------------------
+// Encoding: what `vim_object!` cannot declare
 
 fn bool_str(b: bool) -> &'static str {
     if b { "true" } else { "false" }
 }
 
+fn write_object<T: VimObject>(w: &mut XmlWriter, el: &'static str, v: &T) {
+    w.open(el, &[]);
+    v.write_body(w);
+    w.close();
+}
+
+fn write_object_or_empty<T: VimObject + PartialEq>(w: &mut XmlWriter, el: &'static str, v: &T) {
+    if *v == T::default() {
+        w.empty(el, &[]);
+    } else {
+        write_object(w, el, v);
+    }
+}
+
+/// `CustomizationName` is polymorphic (an `xsi:type` choice), so it is written by hand.
 fn write_name(w: &mut XmlWriter, el: &'static str, n: &Name) {
     match n {
         Name::Fixed(v) => {
@@ -245,35 +492,27 @@ fn write_name(w: &mut XmlWriter, el: &'static str, n: &Name) {
     }
 }
 
-fn write_password(w: &mut XmlWriter, el: &'static str, p: &Option<Password>) {
-    if let Some(p) = p {
-        w.open(el, &[]);
-        w.leaf("value", &p.value);
-        w.leaf("plainText", bool_str(p.plain_text));
-        w.close();
-    }
-}
-
 /// `extraConfig` is `OptionValue[]`: each element carries its own `xsi:type`, and the
 /// `anyType` value says it is a string.
-fn write_extra_config(w: &mut XmlWriter, entries: &[(String, String)]) {
+fn write_extra_config(w: &mut XmlWriter, el: &'static str, entries: &[(String, String)]) {
     for (k, v) in entries {
-        w.open("extraConfig", &[("xsi:type", "OptionValue")]);
+        w.open(el, &[("xsi:type", "OptionValue")]);
         w.leaf("key", k);
         w.leaf_with("value", &[("xsi:type", "xsd:string")], v);
         w.close();
     }
 }
 
-fn write_spec_body(w: &mut XmlWriter, s: &CustomizationSpec) {
-    match &s.options {
-        Some(Options::Linux) => w.empty("options", &[("xsi:type", "CustomizationLinuxOptions")]),
+/// `CustomizationOptions` is polymorphic (an `xsi:type` choice), so it is written by hand.
+fn write_options(w: &mut XmlWriter, el: &'static str, o: &Option<Options>) {
+    match o {
+        Some(Options::Linux) => w.empty(el, &[("xsi:type", "CustomizationLinuxOptions")]),
         Some(Options::Win {
             change_sid,
             delete_accounts,
             reboot,
         }) => {
-            w.open("options", &[("xsi:type", "CustomizationWinOptions")]);
+            w.open(el, &[("xsi:type", "CustomizationWinOptions")]);
             w.leaf("changeSID", bool_str(*change_sid));
             w.leaf("deleteAccounts", bool_str(*delete_accounts));
             w.leaf_opt("reboot", reboot.as_deref());
@@ -281,68 +520,15 @@ fn write_spec_body(w: &mut XmlWriter, s: &CustomizationSpec) {
         }
         None => {}
     }
-    w.open("identity", &[("xsi:type", s.identity.type_name())]);
-    match &s.identity {
-        Identity::LinuxPrep(l) => {
-            write_name(w, "hostName", &l.host_name);
-            w.leaf("domain", &l.domain);
-            w.leaf_opt("timeZone", l.time_zone.as_deref());
-            if let Some(b) = l.hw_clock_utc {
-                w.leaf("hwClockUTC", bool_str(b));
-            }
-            w.leaf_opt("scriptText", l.script_text.as_deref());
-            w.leaf_opt(
-                "compatibleCustomizationMethod",
-                l.compatible_customization_method.as_deref(),
-            );
-            if let Some(b) = l.reset_password {
-                w.leaf("resetPassword", bool_str(b));
-            }
-            write_password(w, "password", &l.password);
-            write_extra_config(w, &l.extra_config);
-        }
-        Identity::Sysprep(sp) => {
-            let g = &sp.gui_unattended;
-            w.open("guiUnattended", &[]);
-            write_password(w, "password", &g.password);
-            w.leaf("timeZone", &g.time_zone.to_string());
-            w.leaf("autoLogon", bool_str(g.auto_logon));
-            w.leaf("autoLogonCount", &g.auto_logon_count.to_string());
-            w.close();
-            let u = &sp.user_data;
-            w.open("userData", &[]);
-            w.leaf("fullName", &u.full_name);
-            w.leaf("orgName", &u.org_name);
-            write_name(w, "computerName", &u.computer_name);
-            w.leaf("productId", &u.product_id);
-            w.close();
-            if !sp.gui_run_once.is_empty() {
-                w.open("guiRunOnce", &[]);
-                w.leaves("commandList", &sp.gui_run_once);
-                w.close();
-            }
-            let id = &sp.identification;
-            w.open("identification", &[]);
-            w.leaf_opt("joinWorkgroup", id.join_workgroup.as_deref());
-            w.leaf_opt("joinDomain", id.join_domain.as_deref());
-            w.leaf_opt("domainAdmin", id.domain_admin.as_deref());
-            write_password(w, "domainAdminPassword", &id.domain_admin_password);
-            w.leaf_opt("domainOU", id.domain_ou.as_deref());
-            w.close();
-            if let Some(l) = &sp.license_file_print_data {
-                w.open("licenseFilePrintData", &[]);
-                w.leaf("autoMode", &l.auto_mode);
-                if let Some(n) = l.auto_users {
-                    w.leaf("autoUsers", &n.to_string());
-                }
-                w.close();
-            }
-            w.leaf_opt("scriptText", sp.script_text.as_deref());
-            if let Some(b) = sp.reset_password {
-                w.leaf("resetPassword", bool_str(b));
-            }
-            write_extra_config(w, &sp.extra_config);
-        }
+}
+
+/// `CustomizationIdentitySettings` is polymorphic (an `xsi:type` choice), so the choice is
+/// written by hand; LinuxPrep and Sysprep bodies are declared with `vim_object!`.
+fn write_identity(w: &mut XmlWriter, el: &'static str, identity: &Identity) {
+    w.open(el, &[("xsi:type", identity.type_name())]);
+    match identity {
+        Identity::LinuxPrep(l) => l.write_body(w),
+        Identity::Sysprep(sp) => sp.write_body(w),
         Identity::SysprepText(v) => w.leaf("value", v),
         Identity::CloudinitPrep { metadata, userdata } => {
             w.leaf("metadata", metadata);
@@ -350,90 +536,72 @@ fn write_spec_body(w: &mut XmlWriter, s: &CustomizationSpec) {
         }
     }
     w.close();
-    let g = &s.global_ip_settings;
-    if g.dns_suffix_list.is_empty() && g.dns_server_list.is_empty() {
-        w.empty("globalIPSettings", &[]);
-    } else {
-        w.open("globalIPSettings", &[]);
-        w.leaves("dnsSuffixList", &g.dns_suffix_list);
-        w.leaves("dnsServerList", &g.dns_server_list);
+}
+
+/// `guiRunOnce` is flattened to its `commandList` (the element is omitted when empty).
+fn write_gui_run_once(w: &mut XmlWriter, el: &'static str, commands: &[String]) {
+    if !commands.is_empty() {
+        w.open(el, &[]);
+        w.leaves("commandList", commands);
         w.close();
     }
-    for m in &s.nic_setting_map {
-        w.open("nicSettingMap", &[]);
-        w.leaf_opt("macAddress", m.mac_address.as_deref());
-        let a = &m.adapter;
-        w.open("adapter", &[]);
-        match &a.ip {
-            IpGenerator::Fixed(ip) => {
-                w.open("ip", &[("xsi:type", "CustomizationFixedIp")]);
-                w.leaf("ipAddress", ip);
+}
+
+/// `CustomizationIpGenerator` is polymorphic (an `xsi:type` choice), so it is written by hand.
+fn write_ip(w: &mut XmlWriter, el: &'static str, ip: &IpGenerator) {
+    match ip {
+        IpGenerator::Fixed(ip) => {
+            w.open(el, &[("xsi:type", "CustomizationFixedIp")]);
+            w.leaf("ipAddress", ip);
+            w.close();
+        }
+        IpGenerator::Dhcp => w.empty(el, &[("xsi:type", "CustomizationDhcpIpGenerator")]),
+        IpGenerator::Unknown => w.empty(el, &[("xsi:type", "CustomizationUnknownIpGenerator")]),
+        IpGenerator::Custom(None) => w.empty(el, &[("xsi:type", "CustomizationCustomIpGenerator")]),
+        IpGenerator::Custom(Some(arg)) => {
+            w.open(el, &[("xsi:type", "CustomizationCustomIpGenerator")]);
+            w.leaf("argument", arg);
+            w.close();
+        }
+        IpGenerator::DisableIpV4 => w.empty(el, &[("xsi:type", "CustomizationDisableIpV4")]),
+    }
+}
+
+/// `CustomizationIpV6Generator[]` is polymorphic (an `xsi:type` choice per element), so it
+/// is written by hand.
+fn write_ip6s(w: &mut XmlWriter, el: &'static str, generators: &[Ipv6Generator]) {
+    for g in generators {
+        match g {
+            Ipv6Generator::Fixed { address, prefix } => {
+                w.open(el, &[("xsi:type", "CustomizationFixedIpV6")]);
+                w.leaf("ipAddress", address);
+                w.leaf("subnetMask", &prefix.to_string());
                 w.close();
             }
-            IpGenerator::Dhcp => w.empty("ip", &[("xsi:type", "CustomizationDhcpIpGenerator")]),
-            IpGenerator::Unknown => {
-                w.empty("ip", &[("xsi:type", "CustomizationUnknownIpGenerator")])
+            Ipv6Generator::Dhcp => w.empty(el, &[("xsi:type", "CustomizationDhcpIpV6Generator")]),
+            Ipv6Generator::Auto => w.empty(el, &[("xsi:type", "CustomizationAutoIpV6Generator")]),
+            Ipv6Generator::Stateless => {
+                w.empty(el, &[("xsi:type", "CustomizationStatelessIpV6Generator")])
             }
-            IpGenerator::Custom(None) => {
-                w.empty("ip", &[("xsi:type", "CustomizationCustomIpGenerator")])
+            Ipv6Generator::Unknown => {
+                w.empty(el, &[("xsi:type", "CustomizationUnknownIpV6Generator")])
             }
-            IpGenerator::Custom(Some(arg)) => {
-                w.open("ip", &[("xsi:type", "CustomizationCustomIpGenerator")]);
+            Ipv6Generator::Custom(None) => {
+                w.empty(el, &[("xsi:type", "CustomizationCustomIpV6Generator")])
+            }
+            Ipv6Generator::Custom(Some(arg)) => {
+                w.open(el, &[("xsi:type", "CustomizationCustomIpV6Generator")]);
                 w.leaf("argument", arg);
                 w.close();
             }
-            IpGenerator::DisableIpV4 => w.empty("ip", &[("xsi:type", "CustomizationDisableIpV4")]),
         }
-        w.leaf_opt("subnetMask", a.subnet_mask.as_deref());
-        w.leaves("gateway", &a.gateway);
-        if let Some(v6) = &a.ip_v6_spec {
-            w.open("ipV6Spec", &[]);
-            for g in &v6.ip {
-                match g {
-                    Ipv6Generator::Fixed { address, prefix } => {
-                        w.open("ip", &[("xsi:type", "CustomizationFixedIpV6")]);
-                        w.leaf("ipAddress", address);
-                        w.leaf("subnetMask", &prefix.to_string());
-                        w.close();
-                    }
-                    Ipv6Generator::Dhcp => {
-                        w.empty("ip", &[("xsi:type", "CustomizationDhcpIpV6Generator")])
-                    }
-                    Ipv6Generator::Auto => {
-                        w.empty("ip", &[("xsi:type", "CustomizationAutoIpV6Generator")])
-                    }
-                    Ipv6Generator::Stateless => {
-                        w.empty("ip", &[("xsi:type", "CustomizationStatelessIpV6Generator")])
-                    }
-                    Ipv6Generator::Unknown => {
-                        w.empty("ip", &[("xsi:type", "CustomizationUnknownIpV6Generator")])
-                    }
-                    Ipv6Generator::Custom(None) => {
-                        w.empty("ip", &[("xsi:type", "CustomizationCustomIpV6Generator")])
-                    }
-                    Ipv6Generator::Custom(Some(arg)) => {
-                        w.open("ip", &[("xsi:type", "CustomizationCustomIpV6Generator")]);
-                        w.leaf("argument", arg);
-                        w.close();
-                    }
-                }
-            }
-            w.leaves("gateway", &v6.gateway);
-            w.close();
-        }
-        w.leaves("dnsServerList", &a.dns_server_list);
-        w.leaf_opt("dnsDomain", a.dns_domain.as_deref());
-        w.leaf_opt("primaryWINS", a.primary_wins.as_deref());
-        w.leaf_opt("secondaryWINS", a.secondary_wins.as_deref());
-        w.leaf_opt("netBIOS", a.net_bios.as_deref());
-        if let Some(p) = a.primary {
-            w.leaf("primary", bool_str(p));
-        }
-        w.close();
-        w.close();
     }
-    for b in &s.encryption_key {
-        w.leaf("encryptionKey", &b.to_string());
+}
+
+/// `encryptionKey` is `xsd:byte[]`, one element per signed byte.
+fn write_encryption_key(w: &mut XmlWriter, el: &'static str, key: &[i8]) {
+    for b in key {
+        w.leaf(el, &b.to_string());
     }
 }
 
@@ -448,7 +616,7 @@ pub fn to_xml(spec: &CustomizationSpec, env: &Envelope) -> Result<String, xml::I
     ];
     if *env == Envelope::Bare {
         w.open("CustomizationSpec", &ns);
-        write_spec_body(&mut w, spec);
+        spec.write_body(&mut w);
         w.close();
         return w.finish();
     }
@@ -467,7 +635,7 @@ pub fn to_xml(spec: &CustomizationSpec, env: &Envelope) -> Result<String, xml::I
             w.open("CustomizeVM_Task", &[("xmlns", NS_VIM25)]);
             w.leaf_with("_this", &[("type", "VirtualMachine")], vm);
             w.open("spec", &[]);
-            write_spec_body(&mut w, spec);
+            spec.write_body(&mut w);
             w.close();
             w.close();
         }
@@ -489,7 +657,7 @@ pub fn to_xml(spec: &CustomizationSpec, env: &Envelope) -> Result<String, xml::I
             w.leaf("password", password);
             w.close();
             w.open("spec", &[]);
-            write_spec_body(&mut w, spec);
+            spec.write_body(&mut w);
             w.close();
             w.close();
         }
@@ -511,7 +679,7 @@ pub fn to_xml(spec: &CustomizationSpec, env: &Envelope) -> Result<String, xml::I
             w.leaf("type", kind);
             w.close();
             w.open("spec", &[]);
-            write_spec_body(&mut w, spec);
+            spec.write_body(&mut w);
             w.close();
             w.close();
             w.close();
@@ -578,14 +746,13 @@ impl Dec<'_> {
         el: &'e Element,
         path: &str,
         type_name: &str,
-        fields: &[&str],
-    ) -> BTreeMap<&'static str, Vec<&'e Element>> {
-        let mut out: BTreeMap<&'static str, Vec<&'e Element>> = BTreeMap::new();
+        fields: &[&'static str],
+    ) -> Fields<'e> {
+        let mut out: Fields<'e> = BTreeMap::new();
         for c in &el.children {
             let known = (c.name.ns == NS_VIM25 || c.name.ns.is_empty())
-                .then(|| FIELD_NAMES.iter().find(|f| **f == c.name.local))
-                .flatten()
-                .filter(|f| fields.contains(f));
+                .then(|| fields.iter().find(|f| **f == c.name.local))
+                .flatten();
             match known {
                 Some(f) => out.entry(f).or_default().push(c),
                 None => {
@@ -808,24 +975,52 @@ impl Dec<'_> {
         }
     }
 
-    fn password(&mut self, el: &Element, path: &str) -> Password {
-        let f = self.fields(el, path, "CustomizationPassword", &["value", "plainText"]);
-        Password {
-            value: self.req_string(&f, "value", path, el),
-            plain_text: self.req_bool(&f, "plainText", path, el),
+    fn opt_int(&mut self, f: &Fields<'_>, name: &str, path: &str) -> Option<i32> {
+        let e = self.one(f, name, path)?;
+        self.parse_int(e, &format!("{path}.{name}"), "xsd:int")
+    }
+
+    fn req_name(&mut self, f: &Fields<'_>, name: &str, path: &str, parent: &Element) -> Name {
+        match self.required(f, name, path, parent) {
+            Some(e) => self.name(e, &format!("{path}.{name}")),
+            None => Name::default(),
         }
     }
 
-    fn opt_password(
+    fn req_object<T: VimObject>(
         &mut self,
-        f: &BTreeMap<&'static str, Vec<&Element>>,
+        f: &Fields<'_>,
         name: &str,
         path: &str,
-    ) -> Option<Password> {
-        let e = self.one(f, name, path)?;
-        Some(self.password(e, &format!("{path}.{name}")))
+        parent: &Element,
+    ) -> T {
+        match self.required(f, name, path, parent) {
+            Some(e) => T::decode(self, e, &format!("{path}.{name}")),
+            None => T::default(),
+        }
     }
 
+    fn opt_object<T: VimObject>(&mut self, f: &Fields<'_>, name: &str, path: &str) -> Option<T> {
+        let e = self.one(f, name, path)?;
+        Some(T::decode(self, e, &format!("{path}.{name}")))
+    }
+
+    fn objects<T: VimObject>(&mut self, f: &Fields<'_>, name: &str, path: &str) -> Vec<T> {
+        let els: Vec<&Element> = f.get(name).cloned().unwrap_or_default();
+        els.iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let p = format!("{path}.{name}[{i}]");
+                self.seen(&p, e);
+                T::decode(self, e, &p)
+            })
+            .collect()
+    }
+
+    // What `vim_object!` cannot declare: polymorphic `xsi:type` choices, `extraConfig`,
+    // the flattened `guiRunOnce`, `encryptionKey`, and the enumeration checks.
+
+    /// `CustomizationName` is polymorphic (an `xsi:type` choice), so it is read by hand.
     fn name(&mut self, el: &Element, path: &str) -> Name {
         const T: &[&str] = &[
             "CustomizationFixedName",
@@ -858,52 +1053,21 @@ impl Dec<'_> {
         }
     }
 
-    fn linux_prep(&mut self, el: &Element, path: &str) -> LinuxPrep {
-        let f = self.fields(
-            el,
-            path,
-            "CustomizationLinuxPrep",
-            &[
-                "hostName",
-                "domain",
-                "timeZone",
-                "hwClockUTC",
-                "scriptText",
-                "compatibleCustomizationMethod",
-                "resetPassword",
-                "password",
-                "extraConfig",
-            ],
-        );
-        let host_name = match self.required(&f, "hostName", path, el) {
-            Some(h) => self.name(h, &format!("{path}.hostName")),
-            None => Name::default(),
-        };
-        LinuxPrep {
-            host_name,
-            domain: self.req_string(&f, "domain", path, el),
-            time_zone: self.string(&f, "timeZone", path),
-            hw_clock_utc: self.bool_field(&f, "hwClockUTC", path),
-            script_text: self.string(&f, "scriptText", path),
-            compatible_customization_method: self.string(&f, "compatibleCustomizationMethod", path),
-            reset_password: self.bool_field(&f, "resetPassword", path),
-            password: self.opt_password(&f, "password", path),
-            extra_config: self.extra_config(&f, path),
-        }
-    }
-
+    /// `extraConfig` is `OptionValue[]` whose `anyType` value is read as a string.
     fn extra_config(
         &mut self,
-        f: &BTreeMap<&'static str, Vec<&Element>>,
+        f: &Fields<'_>,
+        name: &str,
         path: &str,
+        _parent: &Element,
     ) -> Vec<(String, String)> {
-        let v: Vec<&Element> = f.get("extraConfig").cloned().unwrap_or_default();
+        let v: Vec<&Element> = f.get(name).cloned().unwrap_or_default();
         if let Some(e) = v.first() {
-            self.seen(&format!("{path}.extraConfig"), e);
+            self.seen(&format!("{path}.{name}"), e);
         }
         let mut out = Vec::with_capacity(v.len());
         for (i, e) in v.iter().enumerate() {
-            let p = format!("{path}.extraConfig[{i}]");
+            let p = format!("{path}.{name}[{i}]");
             self.seen(&p, e);
             let fields = self.fields(e, &p, "OptionValue", &["key", "value"]);
             let key = self.req_string(&fields, "key", &p, e);
@@ -913,124 +1077,63 @@ impl Dec<'_> {
         out
     }
 
-    fn sysprep(&mut self, el: &Element, path: &str) -> Sysprep {
-        let f = self.fields(
-            el,
-            path,
-            "CustomizationSysprep",
-            &[
-                "guiUnattended",
-                "userData",
-                "guiRunOnce",
-                "identification",
-                "licenseFilePrintData",
-                "scriptText",
-                "resetPassword",
-                "extraConfig",
-            ],
-        );
-        let mut sp = Sysprep::default();
-        if let Some(g) = self.required(&f, "guiUnattended", path, el) {
-            let p = format!("{path}.guiUnattended");
-            let gf = self.fields(
-                g,
-                &p,
-                "CustomizationGuiUnattended",
-                &["password", "timeZone", "autoLogon", "autoLogonCount"],
+    /// `guiRunOnce` is flattened to its `commandList`, which must not be empty.
+    fn gui_run_once(
+        &mut self,
+        f: &Fields<'_>,
+        name: &str,
+        path: &str,
+        _parent: &Element,
+    ) -> Vec<String> {
+        let Some(r) = self.one(f, name, path) else {
+            return Vec::new();
+        };
+        let p = format!("{path}.{name}");
+        let rf = self.fields(r, &p, "CustomizationGuiRunOnce", &["commandList"]);
+        if !rf.contains_key("commandList") {
+            self.error(
+                Code::MissingField,
+                &format!("{p}.commandList"),
+                r,
+                "guiRunOnce needs at least one commandList entry".into(),
             );
-            sp.gui_unattended = GuiUnattended {
-                password: self.opt_password(&gf, "password", &p),
-                time_zone: self.req_int(&gf, "timeZone", &p, g),
-                auto_logon: self.req_bool(&gf, "autoLogon", &p, g),
-                auto_logon_count: self.req_int(&gf, "autoLogonCount", &p, g),
-            };
         }
-        if let Some(u) = self.required(&f, "userData", path, el) {
-            let p = format!("{path}.userData");
-            let uf = self.fields(
-                u,
-                &p,
-                "CustomizationUserData",
-                &["fullName", "orgName", "computerName", "productId"],
+        self.strings(&rf, "commandList", &p)
+    }
+
+    fn check_license_mode(
+        &mut self,
+        v: &LicenseFilePrintData,
+        _f: &Fields<'_>,
+        path: &str,
+        el: &Element,
+    ) {
+        let auto_mode = &v.auto_mode;
+        if auto_mode != "perServer" && auto_mode != "perSeat" {
+            self.error(
+                Code::WrongType,
+                &format!("{path}.autoMode"),
+                el,
+                format!("{auto_mode:?} is not a CustomizationLicenseDataMode (perServer, perSeat)"),
             );
-            let computer_name = match self.required(&uf, "computerName", &p, u) {
-                Some(c) => self.name(c, &format!("{p}.computerName")),
-                None => Name::default(),
-            };
-            sp.user_data = UserData {
-                full_name: self.req_string(&uf, "fullName", &p, u),
-                org_name: self.req_string(&uf, "orgName", &p, u),
-                computer_name,
-                product_id: self.req_string(&uf, "productId", &p, u),
-            };
         }
-        if let Some(r) = self.one(&f, "guiRunOnce", path) {
-            let p = format!("{path}.guiRunOnce");
-            let rf = self.fields(r, &p, "CustomizationGuiRunOnce", &["commandList"]);
-            if !rf.contains_key("commandList") {
-                self.error(
-                    Code::MissingField,
-                    &format!("{p}.commandList"),
-                    r,
-                    "guiRunOnce needs at least one commandList entry".into(),
-                );
-            }
-            sp.gui_run_once = self.strings(&rf, "commandList", &p);
+    }
+
+    /// `CustomizationIdentitySettings` is polymorphic (an `xsi:type` choice), so the choice
+    /// is read by hand; LinuxPrep and Sysprep bodies are declared with `vim_object!`.
+    fn req_identity(
+        &mut self,
+        f: &Fields<'_>,
+        name: &str,
+        path: &str,
+        parent: &Element,
+    ) -> Identity {
+        match self.required(f, name, path, parent) {
+            Some(i) => self
+                .identity(i, &format!("{path}.{name}"))
+                .unwrap_or_default(),
+            None => Identity::default(),
         }
-        if let Some(i) = self.required(&f, "identification", path, el) {
-            let p = format!("{path}.identification");
-            let idf = self.fields(
-                i,
-                &p,
-                "CustomizationIdentification",
-                &[
-                    "joinWorkgroup",
-                    "joinDomain",
-                    "domainAdmin",
-                    "domainAdminPassword",
-                    "domainOU",
-                ],
-            );
-            sp.identification = Identification {
-                join_workgroup: self.string(&idf, "joinWorkgroup", &p),
-                join_domain: self.string(&idf, "joinDomain", &p),
-                domain_admin: self.string(&idf, "domainAdmin", &p),
-                domain_admin_password: self.opt_password(&idf, "domainAdminPassword", &p),
-                domain_ou: self.string(&idf, "domainOU", &p),
-            };
-        }
-        if let Some(l) = self.one(&f, "licenseFilePrintData", path) {
-            let p = format!("{path}.licenseFilePrintData");
-            let lf = self.fields(
-                l,
-                &p,
-                "CustomizationLicenseFilePrintData",
-                &["autoMode", "autoUsers"],
-            );
-            let auto_mode = self.req_string(&lf, "autoMode", &p, l);
-            if auto_mode != "perServer" && auto_mode != "perSeat" {
-                self.error(
-                    Code::WrongType,
-                    &format!("{p}.autoMode"),
-                    l,
-                    format!(
-                        "{auto_mode:?} is not a CustomizationLicenseDataMode (perServer, perSeat)"
-                    ),
-                );
-            }
-            let auto_users = match self.one(&lf, "autoUsers", &p) {
-                Some(e) => self.parse_int(e, &format!("{p}.autoUsers"), "xsd:int"),
-                None => None,
-            };
-            sp.license_file_print_data = Some(LicenseFilePrintData {
-                auto_mode,
-                auto_users,
-            });
-        }
-        sp.script_text = self.string(&f, "scriptText", path);
-        sp.reset_password = self.bool_field(&f, "resetPassword", path);
-        sp.extra_config = self.extra_config(&f, path);
-        sp
     }
 
     fn identity(&mut self, el: &Element, path: &str) -> Option<Identity> {
@@ -1041,8 +1144,8 @@ impl Dec<'_> {
             "CustomizationCloudinitPrep",
         ];
         Some(match self.xsi_type(el, path, T)? {
-            "CustomizationLinuxPrep" => Identity::LinuxPrep(self.linux_prep(el, path)),
-            "CustomizationSysprep" => Identity::Sysprep(Box::new(self.sysprep(el, path))),
+            "CustomizationLinuxPrep" => Identity::LinuxPrep(LinuxPrep::decode(self, el, path)),
+            "CustomizationSysprep" => Identity::Sysprep(Box::new(Sysprep::decode(self, el, path))),
             "CustomizationSysprepText" => {
                 let f = self.fields(el, path, "CustomizationSysprepText", &["value"]);
                 Identity::SysprepText(self.req_string(&f, "value", path, el))
@@ -1060,6 +1163,14 @@ impl Dec<'_> {
                 }
             }
         })
+    }
+
+    /// `CustomizationIpGenerator` is polymorphic (an `xsi:type` choice), so it is read by hand.
+    fn req_ip(&mut self, f: &Fields<'_>, name: &str, path: &str, parent: &Element) -> IpGenerator {
+        match self.required(f, name, path, parent) {
+            Some(e) => self.ip(e, &format!("{path}.{name}")),
+            None => IpGenerator::Unknown,
+        }
     }
 
     fn ip(&mut self, el: &Element, path: &str) -> IpGenerator {
@@ -1089,6 +1200,35 @@ impl Dec<'_> {
             }
             None => IpGenerator::Unknown,
         }
+    }
+
+    /// `CustomizationIpV6Generator[]` is polymorphic (an `xsi:type` choice per element) and
+    /// needs at least one entry, so it is read by hand.
+    fn ip6s(
+        &mut self,
+        f: &Fields<'_>,
+        name: &str,
+        path: &str,
+        parent: &Element,
+    ) -> Vec<Ipv6Generator> {
+        let els: Vec<&Element> = f.get(name).cloned().unwrap_or_default();
+        if els.is_empty() {
+            self.error(
+                Code::MissingField,
+                &format!("{path}.{name}"),
+                parent,
+                "ipV6Spec needs at least one ip".into(),
+            );
+        }
+        let mut ips = Vec::new();
+        for (i, g) in els.iter().enumerate() {
+            let gp = format!("{path}.{name}[{i}]");
+            self.seen(&gp, g);
+            if let Some(x) = self.ip6(g, &gp) {
+                ips.push(x);
+            }
+        }
+        ips
     }
 
     fn ip6(&mut self, el: &Element, path: &str) -> Option<Ipv6Generator> {
@@ -1129,63 +1269,8 @@ impl Dec<'_> {
         })
     }
 
-    fn adapter(&mut self, el: &Element, path: &str) -> IpSettings {
-        let f = self.fields(
-            el,
-            path,
-            "CustomizationIPSettings",
-            &[
-                "ip",
-                "subnetMask",
-                "gateway",
-                "ipV6Spec",
-                "dnsServerList",
-                "dnsDomain",
-                "primaryWINS",
-                "secondaryWINS",
-                "netBIOS",
-                "primary",
-            ],
-        );
-        let ip = match self.required(&f, "ip", path, el) {
-            Some(e) => self.ip(e, &format!("{path}.ip")),
-            None => IpGenerator::Unknown,
-        };
-        let ip_v6_spec = match self.one(&f, "ipV6Spec", path) {
-            Some(e) => {
-                let p = format!("{path}.ipV6Spec");
-                let vf = self.fields(
-                    e,
-                    &p,
-                    "CustomizationIPSettingsIpV6AddressSpec",
-                    &["ip", "gateway"],
-                );
-                let els: Vec<&Element> = vf.get("ip").cloned().unwrap_or_default();
-                if els.is_empty() {
-                    self.error(
-                        Code::MissingField,
-                        &format!("{p}.ip"),
-                        e,
-                        "ipV6Spec needs at least one ip".into(),
-                    );
-                }
-                let mut ips = Vec::new();
-                for (i, g) in els.iter().enumerate() {
-                    let gp = format!("{p}.ip[{i}]");
-                    self.seen(&gp, g);
-                    if let Some(x) = self.ip6(g, &gp) {
-                        ips.push(x);
-                    }
-                }
-                Some(Ipv6Spec {
-                    ip: ips,
-                    gateway: self.strings(&vf, "gateway", &p),
-                })
-            }
-            None => None,
-        };
-        let net_bios = self.string(&f, "netBIOS", path);
-        if let Some(n) = &net_bios
+    fn check_net_bios(&mut self, v: &IpSettings, f: &Fields<'_>, path: &str, _el: &Element) {
+        if let Some(n) = &v.net_bios
             && !matches!(
                 n.as_str(),
                 "enableNetBIOSViaDhcp" | "enableNetBIOS" | "disableNetBIOS"
@@ -1201,126 +1286,66 @@ impl Dec<'_> {
                 );
             }
         }
-        IpSettings {
-            ip,
-            subnet_mask: self.string(&f, "subnetMask", path),
-            gateway: self.strings(&f, "gateway", path),
-            ip_v6_spec,
-            dns_server_list: self.strings(&f, "dnsServerList", path),
-            dns_domain: self.string(&f, "dnsDomain", path),
-            primary_wins: self.string(&f, "primaryWINS", path),
-            secondary_wins: self.string(&f, "secondaryWINS", path),
-            net_bios,
-            primary: self.bool_field(&f, "primary", path),
+    }
+
+    /// `CustomizationOptions` is polymorphic (an `xsi:type` choice), so it is read by hand.
+    fn options(
+        &mut self,
+        f: &Fields<'_>,
+        name: &str,
+        path: &str,
+        _parent: &Element,
+    ) -> Option<Options> {
+        let o = self.one(f, name, path)?;
+        let p = format!("{path}.{name}");
+        match self.xsi_type(
+            o,
+            &p,
+            &["CustomizationLinuxOptions", "CustomizationWinOptions"],
+        ) {
+            Some("CustomizationWinOptions") => {
+                let of = self.fields(
+                    o,
+                    &p,
+                    "CustomizationWinOptions",
+                    &["changeSID", "deleteAccounts", "reboot"],
+                );
+                let reboot = self.string(&of, "reboot", &p);
+                if let Some(r) = &reboot
+                    && !matches!(r.as_str(), "reboot" | "noreboot" | "shutdown")
+                {
+                    self.error(
+                        Code::WrongType,
+                        &format!("{p}.reboot"),
+                        o,
+                        format!("{r:?} is not a CustomizationSysprepRebootOption"),
+                    );
+                }
+                Some(Options::Win {
+                    change_sid: self.req_bool(&of, "changeSID", &p, o),
+                    delete_accounts: self.req_bool(&of, "deleteAccounts", &p, o),
+                    reboot,
+                })
+            }
+            Some(_) => {
+                self.fields(o, &p, "CustomizationLinuxOptions", &[]);
+                Some(Options::Linux)
+            }
+            None => None,
         }
     }
 
-    fn spec(&mut self, el: &Element, path: &str) -> CustomizationSpec {
-        self.seen(path, el);
-        let f = self.fields(
-            el,
-            path,
-            "CustomizationSpec",
-            &[
-                "options",
-                "identity",
-                "globalIPSettings",
-                "nicSettingMap",
-                "encryptionKey",
-            ],
-        );
-        let options = match self.one(&f, "options", path) {
-            Some(o) => {
-                let p = format!("{path}.options");
-                match self.xsi_type(
-                    o,
-                    &p,
-                    &["CustomizationLinuxOptions", "CustomizationWinOptions"],
-                ) {
-                    Some("CustomizationWinOptions") => {
-                        let of = self.fields(
-                            o,
-                            &p,
-                            "CustomizationWinOptions",
-                            &["changeSID", "deleteAccounts", "reboot"],
-                        );
-                        let reboot = self.string(&of, "reboot", &p);
-                        if let Some(r) = &reboot
-                            && !matches!(r.as_str(), "reboot" | "noreboot" | "shutdown")
-                        {
-                            self.error(
-                                Code::WrongType,
-                                &format!("{p}.reboot"),
-                                o,
-                                format!("{r:?} is not a CustomizationSysprepRebootOption"),
-                            );
-                        }
-                        Some(Options::Win {
-                            change_sid: self.req_bool(&of, "changeSID", &p, o),
-                            delete_accounts: self.req_bool(&of, "deleteAccounts", &p, o),
-                            reboot,
-                        })
-                    }
-                    Some(_) => {
-                        self.fields(o, &p, "CustomizationLinuxOptions", &[]);
-                        Some(Options::Linux)
-                    }
-                    None => None,
-                }
-            }
-            None => None,
-        };
-        let identity = match self.required(&f, "identity", path, el) {
-            Some(i) => self.identity(i, &format!("{path}.identity")),
-            None => None,
-        };
-        let mut global = GlobalIpSettings::default();
-        if let Some(g) = self.required(&f, "globalIPSettings", path, el) {
-            let p = format!("{path}.globalIPSettings");
-            let gf = self.fields(
-                g,
-                &p,
-                "CustomizationGlobalIPSettings",
-                &["dnsSuffixList", "dnsServerList"],
-            );
-            global.dns_suffix_list = self.strings(&gf, "dnsSuffixList", &p);
-            global.dns_server_list = self.strings(&gf, "dnsServerList", &p);
-        }
-        let mut nics = Vec::new();
-        for (i, m) in f
-            .get("nicSettingMap")
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            let p = format!("{path}.nicSettingMap[{i}]");
-            self.seen(&p, m);
-            let mf = self.fields(
-                m,
-                &p,
-                "CustomizationAdapterMapping",
-                &["macAddress", "adapter"],
-            );
-            let mac_address = self.string(&mf, "macAddress", &p);
-            let adapter = match self.required(&mf, "adapter", &p, m) {
-                Some(a) => self.adapter(a, &format!("{p}.adapter")),
-                None => IpSettings::default(),
-            };
-            nics.push(AdapterMapping {
-                mac_address,
-                adapter,
-            });
-        }
+    /// `encryptionKey` is `xsd:byte[]`, one element per signed byte.
+    fn encryption_key(
+        &mut self,
+        f: &Fields<'_>,
+        name: &str,
+        path: &str,
+        parent: &Element,
+    ) -> Vec<i8> {
         let mut key = Vec::new();
-        for (i, b) in f
-            .get("encryptionKey")
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            let p = format!("{path}.encryptionKey[{i}]");
+        for (i, b) in f.get(name).cloned().unwrap_or_default().iter().enumerate() {
+            let p = format!("{path}.{name}[{i}]");
             self.seen(&p, b);
             if let Some(v) = self.parse_int::<i8>(b, &p, "xsd:byte (-128..127)") {
                 key.push(v);
@@ -1328,81 +1353,17 @@ impl Dec<'_> {
         }
         if !key.is_empty() {
             self.positions
-                .entry(format!("{path}.encryptionKey"))
-                .or_insert(el.offset);
+                .entry(format!("{path}.{name}"))
+                .or_insert(parent.offset);
         }
-        CustomizationSpec {
-            options,
-            identity: identity.unwrap_or_default(),
-            global_ip_settings: global,
-            nic_setting_map: nics,
-            encryption_key: key,
-        }
+        key
+    }
+
+    fn spec(&mut self, el: &Element, path: &str) -> CustomizationSpec {
+        self.seen(path, el);
+        CustomizationSpec::decode(self, el, path)
     }
 }
-
-/// Every element name the decoder knows (so `fields` can hand out `'static` keys).
-const FIELD_NAMES: &[&str] = &[
-    "options",
-    "identity",
-    "globalIPSettings",
-    "nicSettingMap",
-    "encryptionKey",
-    "changeSID",
-    "deleteAccounts",
-    "reboot",
-    "hostName",
-    "domain",
-    "timeZone",
-    "hwClockUTC",
-    "scriptText",
-    "compatibleCustomizationMethod",
-    "resetPassword",
-    "password",
-    "extraConfig",
-    "guiUnattended",
-    "userData",
-    "guiRunOnce",
-    "identification",
-    "licenseFilePrintData",
-    "autoLogon",
-    "autoLogonCount",
-    "fullName",
-    "orgName",
-    "computerName",
-    "productId",
-    "commandList",
-    "joinWorkgroup",
-    "joinDomain",
-    "domainAdmin",
-    "domainAdminPassword",
-    "domainOU",
-    "autoMode",
-    "autoUsers",
-    "value",
-    "plainText",
-    "metadata",
-    "userdata",
-    "name",
-    "base",
-    "argument",
-    "dnsSuffixList",
-    "dnsServerList",
-    "macAddress",
-    "adapter",
-    "ip",
-    "subnetMask",
-    "gateway",
-    "ipV6Spec",
-    "dnsDomain",
-    "primaryWINS",
-    "secondaryWINS",
-    "netBIOS",
-    "primary",
-    "ipAddress",
-    "key",
-];
-
 /// Finds the `CustomizationSpec` element: the root itself, or inside a SOAP envelope the
 /// method's `spec` (or `item/spec` for Create/OverwriteCustomizationSpec).
 fn locate_spec<'e>(
