@@ -218,9 +218,6 @@ pub enum Envelope {
 // ---------------------------------------------------------------------------------------
 // Encoding and decoding, derived from one declaration per data object
 
-/// Children of a decoded element, by field name.
-type Fields<'e> = BTreeMap<&'static str, Vec<&'e Element>>;
-
 /// A vim25 data object whose XML is a plain `xs:sequence` of child elements. Implemented
 /// only by [`vim_object!`], so that its writer and its decoder come from one declaration.
 trait VimObject: Default {
@@ -231,170 +228,71 @@ trait VimObject: Default {
 }
 
 /// Declares a vim25 data object: its vim25 type name and, in WSDL `xs:sequence` order, one
-/// `field: "element" => kind` entry per element. It derives both [`VimObject`] halves (the
-/// writer emits the entries in this order; the decoder accepts exactly these elements).
-///
-/// Kinds: `string` / `opt_string`, `bool` / `opt_bool`, `int` / `opt_int` (`xsd:int`),
-/// `strings` (a repeated string element), `name` (a required `CustomizationName`),
-/// `object` / `opt_object` / `objects` (a nested [`VimObject`]: required, optional,
-/// repeated), `object_or_empty` (a required object written as `<el/>` while it is all
-/// defaults), and `(writer, Dec::decoder)` for a hand-written irregular element. A
-/// `check Dec::method` runs after decoding, for values restricted to an enumeration.
+/// `field: "element" => kind` entry per element, where `kind` names a module of [`kind`]
+/// (its `write` and `read` handle that field). Derives both [`VimObject`] halves: the writer
+/// emits the entries in this order, the decoder accepts exactly these elements (in any
+/// order). A `check` function runs after decoding, for values restricted to an enumeration.
 macro_rules! vim_object {
     ($ty:ident = $vim:literal $(, check $check:path)? {
-        $($field:ident: $el:literal => $kind:tt),* $(,)?
+        $($field:ident: $el:literal => $kind:ident),* $(,)?
     }) => {
         impl VimObject for $ty {
             fn write_body(&self, w: &mut XmlWriter) {
-                $(vim_write!($kind, w, $el, &self.$field);)*
+                $(kind::$kind::write(w, $el, &self.$field);)*
             }
 
             fn decode(d: &mut Dec<'_>, el: &Element, path: &str) -> Self {
-                let f = d.fields(el, path, $vim, &[$($el),*]);
+                let c = d.fields(el, path, $vim, &[$($el),*]);
                 let v = $ty {
-                    $($field: vim_decode!($kind, d, &f, $el, path, el),)*
+                    $($field: kind::$kind::read(d, &c, $el),)*
                 };
-                $($check(d, &v, &f, path, el);)?
+                $($check(d, &v, &c);)?
                 v
             }
         }
     };
 }
 
-/// The writer half of one [`vim_object!`] entry.
-macro_rules! vim_write {
-    (string, $w:ident, $el:literal, $v:expr) => {
-        $w.leaf($el, $v)
-    };
-    (opt_string, $w:ident, $el:literal, $v:expr) => {
-        $w.leaf_opt($el, ($v).as_deref())
-    };
-    (bool, $w:ident, $el:literal, $v:expr) => {
-        $w.leaf($el, bool_str(*$v))
-    };
-    (opt_bool, $w:ident, $el:literal, $v:expr) => {
-        if let Some(b) = $v {
-            $w.leaf($el, bool_str(*b));
-        }
-    };
-    (int, $w:ident, $el:literal, $v:expr) => {
-        $w.leaf($el, &($v).to_string())
-    };
-    (opt_int, $w:ident, $el:literal, $v:expr) => {
-        if let Some(n) = $v {
-            $w.leaf($el, &n.to_string());
-        }
-    };
-    (strings, $w:ident, $el:literal, $v:expr) => {
-        $w.leaves($el, $v)
-    };
-    (name, $w:ident, $el:literal, $v:expr) => {
-        write_name($w, $el, $v)
-    };
-    (object, $w:ident, $el:literal, $v:expr) => {
-        write_object($w, $el, $v)
-    };
-    (object_or_empty, $w:ident, $el:literal, $v:expr) => {
-        write_object_or_empty($w, $el, $v)
-    };
-    (opt_object, $w:ident, $el:literal, $v:expr) => {
-        if let Some(o) = $v {
-            write_object($w, $el, o);
-        }
-    };
-    (objects, $w:ident, $el:literal, $v:expr) => {
-        for o in $v {
-            write_object($w, $el, o);
-        }
-    };
-    (($write:path, $dec:path), $w:ident, $el:literal, $v:expr) => {
-        $write($w, $el, $v)
-    };
-}
-
-/// The decoder half of one [`vim_object!`] entry.
-macro_rules! vim_decode {
-    (string, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
-        $d.req_string($f, $el, $path, $parent)
-    };
-    (opt_string, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
-        $d.string($f, $el, $path)
-    };
-    (bool, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
-        $d.req_bool($f, $el, $path, $parent)
-    };
-    (opt_bool, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
-        $d.bool_field($f, $el, $path)
-    };
-    (int, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
-        $d.req_int($f, $el, $path, $parent)
-    };
-    (opt_int, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
-        $d.opt_int($f, $el, $path)
-    };
-    (strings, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
-        $d.strings($f, $el, $path)
-    };
-    (name, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
-        $d.req_name($f, $el, $path, $parent)
-    };
-    (object, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
-        $d.req_object($f, $el, $path, $parent)
-    };
-    (object_or_empty, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
-        $d.req_object($f, $el, $path, $parent)
-    };
-    (opt_object, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
-        $d.opt_object($f, $el, $path)
-    };
-    (objects, $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
-        $d.objects($f, $el, $path)
-    };
-    (($write:path, $dec:path), $d:ident, $f:expr, $el:literal, $path:ident, $parent:ident) => {
-        $dec($d, $f, $el, $path, $parent)
-    };
-}
-
 vim_object!(CustomizationSpec = "CustomizationSpec" {
-    options: "options" => (write_options, Dec::options),
-    identity: "identity" => (write_identity, Dec::req_identity),
+    options: "options" => options,
+    identity: "identity" => identity,
     global_ip_settings: "globalIPSettings" => object_or_empty,
     nic_setting_map: "nicSettingMap" => objects,
-    encryption_key: "encryptionKey" => (write_encryption_key, Dec::encryption_key),
+    encryption_key: "encryptionKey" => encryption_key,
 });
 
 vim_object!(Password = "CustomizationPassword" {
     value: "value" => string,
-    plain_text: "plainText" => bool,
+    plain_text: "plainText" => boolean,
 });
 
 vim_object!(LinuxPrep = "CustomizationLinuxPrep" {
     host_name: "hostName" => name,
     domain: "domain" => string,
     time_zone: "timeZone" => opt_string,
-    hw_clock_utc: "hwClockUTC" => opt_bool,
+    hw_clock_utc: "hwClockUTC" => opt_boolean,
     script_text: "scriptText" => opt_string,
     compatible_customization_method: "compatibleCustomizationMethod" => opt_string,
-    reset_password: "resetPassword" => opt_bool,
+    reset_password: "resetPassword" => opt_boolean,
     password: "password" => opt_object,
-    extra_config: "extraConfig" => (write_extra_config, Dec::extra_config),
+    extra_config: "extraConfig" => extra_config,
 });
 
 vim_object!(Sysprep = "CustomizationSysprep" {
     gui_unattended: "guiUnattended" => object,
     user_data: "userData" => object,
-    gui_run_once: "guiRunOnce" => (write_gui_run_once, Dec::gui_run_once),
+    gui_run_once: "guiRunOnce" => gui_run_once,
     identification: "identification" => object,
     license_file_print_data: "licenseFilePrintData" => opt_object,
     script_text: "scriptText" => opt_string,
-    reset_password: "resetPassword" => opt_bool,
-    extra_config: "extraConfig" => (write_extra_config, Dec::extra_config),
+    reset_password: "resetPassword" => opt_boolean,
+    extra_config: "extraConfig" => extra_config,
 });
 
 vim_object!(GuiUnattended = "CustomizationGuiUnattended" {
     password: "password" => opt_object,
     time_zone: "timeZone" => int,
-    auto_logon: "autoLogon" => bool,
+    auto_logon: "autoLogon" => boolean,
     auto_logon_count: "autoLogonCount" => int,
 });
 
@@ -413,8 +311,7 @@ vim_object!(Identification = "CustomizationIdentification" {
     domain_ou: "domainOU" => opt_string,
 });
 
-vim_object!(LicenseFilePrintData = "CustomizationLicenseFilePrintData",
-    check Dec::check_license_mode {
+vim_object!(LicenseFilePrintData = "CustomizationLicenseFilePrintData", check license_mode {
     auto_mode: "autoMode" => string,
     auto_users: "autoUsers" => opt_int,
 });
@@ -429,8 +326,8 @@ vim_object!(AdapterMapping = "CustomizationAdapterMapping" {
     adapter: "adapter" => object,
 });
 
-vim_object!(IpSettings = "CustomizationIPSettings", check Dec::check_net_bios {
-    ip: "ip" => (write_ip, Dec::req_ip),
+vim_object!(IpSettings = "CustomizationIPSettings", check net_bios_mode {
+    ip: "ip" => ip,
     subnet_mask: "subnetMask" => opt_string,
     gateway: "gateway" => strings,
     ip_v6_spec: "ipV6Spec" => opt_object,
@@ -439,169 +336,578 @@ vim_object!(IpSettings = "CustomizationIPSettings", check Dec::check_net_bios {
     primary_wins: "primaryWINS" => opt_string,
     secondary_wins: "secondaryWINS" => opt_string,
     net_bios: "netBIOS" => opt_string,
-    primary: "primary" => opt_bool,
+    primary: "primary" => opt_boolean,
 });
 
 vim_object!(Ipv6Spec = "CustomizationIPSettingsIpV6AddressSpec" {
-    ip: "ip" => (write_ip6s, Dec::ip6s),
+    ip: "ip" => ip6s,
     gateway: "gateway" => strings,
 });
 
-// ---------------------------------------------------------------------------------------
-// Encoding: what `vim_object!` cannot declare
+/// `CustomizationLicenseDataMode` (checked even when `autoMode` is missing).
+fn license_mode(d: &mut Dec<'_>, v: &LicenseFilePrintData, c: &Children<'_, '_>) {
+    let mode = &v.auto_mode;
+    if mode != "perServer" && mode != "perSeat" {
+        d.error(
+            Code::WrongType,
+            &c.path("autoMode"),
+            c.el,
+            format!("{mode:?} is not a CustomizationLicenseDataMode (perServer, perSeat)"),
+        );
+    }
+}
+
+/// `CustomizationNetBIOSMode`.
+fn net_bios_mode(d: &mut Dec<'_>, v: &IpSettings, c: &Children<'_, '_>) {
+    if let Some(n) = &v.net_bios
+        && !matches!(
+            n.as_str(),
+            "enableNetBIOSViaDhcp" | "enableNetBIOS" | "disableNetBIOS"
+        )
+        && let Some(e) = c.by_name.get("netBIOS").and_then(|v| v.first())
+    {
+        d.error(
+            Code::WrongType,
+            &c.path("netBIOS"),
+            e,
+            format!("{n:?} is not a CustomizationNetBIOSMode"),
+        );
+    }
+}
 
 fn bool_str(b: bool) -> &'static str {
     if b { "true" } else { "false" }
 }
 
-fn write_object<T: VimObject>(w: &mut XmlWriter, el: &'static str, v: &T) {
-    w.open(el, &[]);
-    v.write_body(w);
-    w.close();
-}
+/// The field kinds of [`vim_object!`]: each module writes one field's elements (`write`) and
+/// reads them back (`read`). The plain kinds come first; after them, written by hand, the
+/// elements whose shape is irregular: polymorphic `xsi:type` choices (`name`, `options`,
+/// `identity`, `ip`, `ip6s`), `extraConfig`, the flattened `guiRunOnce` and `encryptionKey`.
+mod kind {
+    use super::*;
 
-fn write_object_or_empty<T: VimObject + PartialEq>(w: &mut XmlWriter, el: &'static str, v: &T) {
-    if *v == T::default() {
-        w.empty(el, &[]);
-    } else {
-        write_object(w, el, v);
+    /// A required `xsd:string`.
+    pub mod string {
+        use super::*;
+        pub fn write(w: &mut XmlWriter, el: &'static str, v: &str) {
+            w.leaf(el, v);
+        }
+        pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> String {
+            d.req_string(c, el)
+        }
     }
-}
 
-/// `CustomizationName` is polymorphic (an `xsi:type` choice), so it is written by hand.
-fn write_name(w: &mut XmlWriter, el: &'static str, n: &Name) {
-    match n {
-        Name::Fixed(v) => {
-            w.open(el, &[("xsi:type", "CustomizationFixedName")]);
-            w.leaf("name", v);
+    /// An optional `xsd:string`.
+    pub mod opt_string {
+        use super::*;
+        pub fn write(w: &mut XmlWriter, el: &'static str, v: &Option<String>) {
+            w.leaf_opt(el, v.as_deref());
+        }
+        pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> Option<String> {
+            d.string(c, el)
+        }
+    }
+
+    /// A required `xsd:boolean`.
+    pub mod boolean {
+        use super::*;
+        pub fn write(w: &mut XmlWriter, el: &'static str, v: &bool) {
+            w.leaf(el, bool_str(*v));
+        }
+        pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> bool {
+            d.req_bool(c, el)
+        }
+    }
+
+    /// An optional `xsd:boolean`.
+    pub mod opt_boolean {
+        use super::*;
+        pub fn write(w: &mut XmlWriter, el: &'static str, v: &Option<bool>) {
+            if let Some(b) = v {
+                w.leaf(el, bool_str(*b));
+            }
+        }
+        pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> Option<bool> {
+            d.opt(c, el, Dec::parse_bool).flatten()
+        }
+    }
+
+    /// A required `xsd:int`.
+    pub mod int {
+        use super::*;
+        pub fn write(w: &mut XmlWriter, el: &'static str, v: &i32) {
+            w.leaf(el, &v.to_string());
+        }
+        pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> i32 {
+            d.req_int(c, el)
+        }
+    }
+
+    /// An optional `xsd:int`.
+    pub mod opt_int {
+        use super::*;
+        pub fn write(w: &mut XmlWriter, el: &'static str, v: &Option<i32>) {
+            if let Some(n) = v {
+                w.leaf(el, &n.to_string());
+            }
+        }
+        pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> Option<i32> {
+            d.opt(c, el, |d, e, p| d.parse_int(e, p, "xsd:int"))
+                .flatten()
+        }
+    }
+
+    /// `xsd:string[]`: the element repeated, once per value.
+    pub mod strings {
+        use super::*;
+        pub fn write(w: &mut XmlWriter, el: &'static str, v: &[String]) {
+            w.leaves(el, v);
+        }
+        pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> Vec<String> {
+            d.list(c, el, Dec::leaf_text)
+        }
+    }
+
+    /// A required nested [`VimObject`].
+    pub mod object {
+        use super::*;
+        pub fn write<T: VimObject>(w: &mut XmlWriter, el: &'static str, v: &T) {
+            w.open(el, &[]);
+            v.write_body(w);
             w.close();
         }
-        Name::VirtualMachine => w.empty(el, &[("xsi:type", "CustomizationVirtualMachineName")]),
-        Name::Prefix(b) => {
-            w.open(el, &[("xsi:type", "CustomizationPrefixName")]);
-            w.leaf("base", b);
+        pub fn read<T: VimObject>(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> T {
+            d.req(c, el, T::default(), T::decode)
+        }
+    }
+
+    /// A required nested [`VimObject`], written as `<el/>` while it is all defaults.
+    pub mod object_or_empty {
+        use super::*;
+        pub fn write<T: VimObject + PartialEq>(w: &mut XmlWriter, el: &'static str, v: &T) {
+            if *v == T::default() {
+                w.empty(el, &[]);
+            } else {
+                object::write(w, el, v);
+            }
+        }
+        pub use super::object::read;
+    }
+
+    /// An optional nested [`VimObject`].
+    pub mod opt_object {
+        use super::*;
+        pub fn write<T: VimObject>(w: &mut XmlWriter, el: &'static str, v: &Option<T>) {
+            if let Some(o) = v {
+                object::write(w, el, o);
+            }
+        }
+        pub fn read<T: VimObject>(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> Option<T> {
+            d.opt(c, el, T::decode)
+        }
+    }
+
+    /// A nested [`VimObject`] array: the element repeated, once per object.
+    pub mod objects {
+        use super::*;
+        pub fn write<T: VimObject>(w: &mut XmlWriter, el: &'static str, v: &[T]) {
+            for o in v {
+                object::write(w, el, o);
+            }
+        }
+        pub fn read<T: VimObject>(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> Vec<T> {
+            d.list(c, el, T::decode)
+        }
+    }
+
+    /// A required `CustomizationName`: polymorphic (an `xsi:type` choice), so hand-written.
+    pub mod name {
+        use super::*;
+        pub fn write(w: &mut XmlWriter, el: &'static str, n: &Name) {
+            match n {
+                Name::Fixed(v) => {
+                    w.open(el, &[("xsi:type", "CustomizationFixedName")]);
+                    w.leaf("name", v);
+                    w.close();
+                }
+                Name::VirtualMachine => {
+                    w.empty(el, &[("xsi:type", "CustomizationVirtualMachineName")])
+                }
+                Name::Prefix(b) => {
+                    w.open(el, &[("xsi:type", "CustomizationPrefixName")]);
+                    w.leaf("base", b);
+                    w.close();
+                }
+                Name::Unknown => w.empty(el, &[("xsi:type", "CustomizationUnknownName")]),
+                Name::Custom(None) => w.empty(el, &[("xsi:type", "CustomizationCustomName")]),
+                Name::Custom(Some(a)) => {
+                    w.open(el, &[("xsi:type", "CustomizationCustomName")]);
+                    w.leaf("argument", a);
+                    w.close();
+                }
+            }
+        }
+        pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> Name {
+            d.req(c, el, Name::default(), decode)
+        }
+        /// A missing or unknown `xsi:type` reads as `CustomizationUnknownName`.
+        fn decode(d: &mut Dec<'_>, el: &Element, path: &str) -> Name {
+            const T: &[&str] = &[
+                "CustomizationFixedName",
+                "CustomizationVirtualMachineName",
+                "CustomizationPrefixName",
+                "CustomizationUnknownName",
+                "CustomizationCustomName",
+            ];
+            match d.xsi_type(el, path, T) {
+                Some("CustomizationFixedName") => {
+                    let c = d.fields(el, path, "CustomizationFixedName", &["name"]);
+                    Name::Fixed(d.req_string(&c, "name"))
+                }
+                Some("CustomizationPrefixName") => {
+                    let c = d.fields(el, path, "CustomizationPrefixName", &["base"]);
+                    Name::Prefix(d.req_string(&c, "base"))
+                }
+                Some("CustomizationCustomName") => {
+                    let c = d.fields(el, path, "CustomizationCustomName", &["argument"]);
+                    Name::Custom(d.string(&c, "argument"))
+                }
+                Some("CustomizationVirtualMachineName") => {
+                    d.fields(el, path, "CustomizationVirtualMachineName", &[]);
+                    Name::VirtualMachine
+                }
+                _ => {
+                    d.fields(el, path, "CustomizationUnknownName", &[]);
+                    Name::Unknown
+                }
+            }
+        }
+    }
+
+    /// Optional `CustomizationOptions`: polymorphic (an `xsi:type` choice), so hand-written.
+    pub mod options {
+        use super::*;
+        pub fn write(w: &mut XmlWriter, el: &'static str, o: &Option<Options>) {
+            match o {
+                Some(Options::Linux) => w.empty(el, &[("xsi:type", "CustomizationLinuxOptions")]),
+                Some(Options::Win {
+                    change_sid,
+                    delete_accounts,
+                    reboot,
+                }) => {
+                    w.open(el, &[("xsi:type", "CustomizationWinOptions")]);
+                    w.leaf("changeSID", bool_str(*change_sid));
+                    w.leaf("deleteAccounts", bool_str(*delete_accounts));
+                    w.leaf_opt("reboot", reboot.as_deref());
+                    w.close();
+                }
+                None => {}
+            }
+        }
+        pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> Option<Options> {
+            d.opt(c, el, decode).flatten()
+        }
+        fn decode(d: &mut Dec<'_>, o: &Element, p: &str) -> Option<Options> {
+            const T: &[&str] = &["CustomizationLinuxOptions", "CustomizationWinOptions"];
+            match d.xsi_type(o, p, T) {
+                Some("CustomizationWinOptions") => {
+                    let c = d.fields(
+                        o,
+                        p,
+                        "CustomizationWinOptions",
+                        &["changeSID", "deleteAccounts", "reboot"],
+                    );
+                    let reboot = d.string(&c, "reboot");
+                    if let Some(r) = &reboot
+                        && !matches!(r.as_str(), "reboot" | "noreboot" | "shutdown")
+                    {
+                        d.error(
+                            Code::WrongType,
+                            &c.path("reboot"),
+                            o,
+                            format!("{r:?} is not a CustomizationSysprepRebootOption"),
+                        );
+                    }
+                    Some(Options::Win {
+                        change_sid: d.req_bool(&c, "changeSID"),
+                        delete_accounts: d.req_bool(&c, "deleteAccounts"),
+                        reboot,
+                    })
+                }
+                Some(_) => {
+                    d.fields(o, p, "CustomizationLinuxOptions", &[]);
+                    Some(Options::Linux)
+                }
+                None => None,
+            }
+        }
+    }
+
+    /// The required `CustomizationIdentitySettings`: polymorphic (an `xsi:type` choice), so
+    /// the choice is hand-written; the LinuxPrep and Sysprep bodies are [`VimObject`]s.
+    pub mod identity {
+        use super::*;
+        pub fn write(w: &mut XmlWriter, el: &'static str, identity: &Identity) {
+            w.open(el, &[("xsi:type", identity.type_name())]);
+            match identity {
+                Identity::LinuxPrep(l) => l.write_body(w),
+                Identity::Sysprep(sp) => sp.write_body(w),
+                Identity::SysprepText(v) => w.leaf("value", v),
+                Identity::CloudinitPrep { metadata, userdata } => {
+                    w.leaf("metadata", metadata);
+                    w.leaf_opt("userdata", userdata.as_deref());
+                }
+            }
             w.close();
         }
-        Name::Unknown => w.empty(el, &[("xsi:type", "CustomizationUnknownName")]),
-        Name::Custom(None) => w.empty(el, &[("xsi:type", "CustomizationCustomName")]),
-        Name::Custom(Some(a)) => {
-            w.open(el, &[("xsi:type", "CustomizationCustomName")]);
-            w.leaf("argument", a);
-            w.close();
+        pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> Identity {
+            d.req(c, el, Identity::default(), |d, e, p| {
+                decode(d, e, p).unwrap_or_default()
+            })
+        }
+        fn decode(d: &mut Dec<'_>, el: &Element, path: &str) -> Option<Identity> {
+            const T: &[&str] = &[
+                "CustomizationLinuxPrep",
+                "CustomizationSysprep",
+                "CustomizationSysprepText",
+                "CustomizationCloudinitPrep",
+            ];
+            Some(match d.xsi_type(el, path, T)? {
+                "CustomizationLinuxPrep" => Identity::LinuxPrep(LinuxPrep::decode(d, el, path)),
+                "CustomizationSysprep" => Identity::Sysprep(Box::new(Sysprep::decode(d, el, path))),
+                "CustomizationSysprepText" => {
+                    let c = d.fields(el, path, "CustomizationSysprepText", &["value"]);
+                    Identity::SysprepText(d.req_string(&c, "value"))
+                }
+                _ => {
+                    let c = d.fields(
+                        el,
+                        path,
+                        "CustomizationCloudinitPrep",
+                        &["metadata", "userdata"],
+                    );
+                    Identity::CloudinitPrep {
+                        metadata: d.req_string(&c, "metadata"),
+                        userdata: d.string(&c, "userdata"),
+                    }
+                }
+            })
         }
     }
-}
 
-/// `extraConfig` is `OptionValue[]`: each element carries its own `xsi:type`, and the
-/// `anyType` value says it is a string.
-fn write_extra_config(w: &mut XmlWriter, el: &'static str, entries: &[(String, String)]) {
-    for (k, v) in entries {
-        w.open(el, &[("xsi:type", "OptionValue")]);
-        w.leaf("key", k);
-        w.leaf_with("value", &[("xsi:type", "xsd:string")], v);
-        w.close();
-    }
-}
-
-/// `CustomizationOptions` is polymorphic (an `xsi:type` choice), so it is written by hand.
-fn write_options(w: &mut XmlWriter, el: &'static str, o: &Option<Options>) {
-    match o {
-        Some(Options::Linux) => w.empty(el, &[("xsi:type", "CustomizationLinuxOptions")]),
-        Some(Options::Win {
-            change_sid,
-            delete_accounts,
-            reboot,
-        }) => {
-            w.open(el, &[("xsi:type", "CustomizationWinOptions")]);
-            w.leaf("changeSID", bool_str(*change_sid));
-            w.leaf("deleteAccounts", bool_str(*delete_accounts));
-            w.leaf_opt("reboot", reboot.as_deref());
-            w.close();
-        }
-        None => {}
-    }
-}
-
-/// `CustomizationIdentitySettings` is polymorphic (an `xsi:type` choice), so the choice is
-/// written by hand; LinuxPrep and Sysprep bodies are declared with `vim_object!`.
-fn write_identity(w: &mut XmlWriter, el: &'static str, identity: &Identity) {
-    w.open(el, &[("xsi:type", identity.type_name())]);
-    match identity {
-        Identity::LinuxPrep(l) => l.write_body(w),
-        Identity::Sysprep(sp) => sp.write_body(w),
-        Identity::SysprepText(v) => w.leaf("value", v),
-        Identity::CloudinitPrep { metadata, userdata } => {
-            w.leaf("metadata", metadata);
-            w.leaf_opt("userdata", userdata.as_deref());
-        }
-    }
-    w.close();
-}
-
-/// `guiRunOnce` is flattened to its `commandList` (the element is omitted when empty).
-fn write_gui_run_once(w: &mut XmlWriter, el: &'static str, commands: &[String]) {
-    if !commands.is_empty() {
-        w.open(el, &[]);
-        w.leaves("commandList", commands);
-        w.close();
-    }
-}
-
-/// `CustomizationIpGenerator` is polymorphic (an `xsi:type` choice), so it is written by hand.
-fn write_ip(w: &mut XmlWriter, el: &'static str, ip: &IpGenerator) {
-    match ip {
-        IpGenerator::Fixed(ip) => {
-            w.open(el, &[("xsi:type", "CustomizationFixedIp")]);
-            w.leaf("ipAddress", ip);
-            w.close();
-        }
-        IpGenerator::Dhcp => w.empty(el, &[("xsi:type", "CustomizationDhcpIpGenerator")]),
-        IpGenerator::Unknown => w.empty(el, &[("xsi:type", "CustomizationUnknownIpGenerator")]),
-        IpGenerator::Custom(None) => w.empty(el, &[("xsi:type", "CustomizationCustomIpGenerator")]),
-        IpGenerator::Custom(Some(arg)) => {
-            w.open(el, &[("xsi:type", "CustomizationCustomIpGenerator")]);
-            w.leaf("argument", arg);
-            w.close();
-        }
-        IpGenerator::DisableIpV4 => w.empty(el, &[("xsi:type", "CustomizationDisableIpV4")]),
-    }
-}
-
-/// `CustomizationIpV6Generator[]` is polymorphic (an `xsi:type` choice per element), so it
-/// is written by hand.
-fn write_ip6s(w: &mut XmlWriter, el: &'static str, generators: &[Ipv6Generator]) {
-    for g in generators {
-        match g {
-            Ipv6Generator::Fixed { address, prefix } => {
-                w.open(el, &[("xsi:type", "CustomizationFixedIpV6")]);
-                w.leaf("ipAddress", address);
-                w.leaf("subnetMask", &prefix.to_string());
+    /// `extraConfig` is `OptionValue[]`: each element carries its own `xsi:type`, and the
+    /// `anyType` value says it is a string (and is read as one).
+    pub mod extra_config {
+        use super::*;
+        pub fn write(w: &mut XmlWriter, el: &'static str, entries: &[(String, String)]) {
+            for (k, v) in entries {
+                w.open(el, &[("xsi:type", "OptionValue")]);
+                w.leaf("key", k);
+                w.leaf_with("value", &[("xsi:type", "xsd:string")], v);
                 w.close();
             }
-            Ipv6Generator::Dhcp => w.empty(el, &[("xsi:type", "CustomizationDhcpIpV6Generator")]),
-            Ipv6Generator::Auto => w.empty(el, &[("xsi:type", "CustomizationAutoIpV6Generator")]),
-            Ipv6Generator::Stateless => {
-                w.empty(el, &[("xsi:type", "CustomizationStatelessIpV6Generator")])
+        }
+        pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> Vec<(String, String)> {
+            if let Some(e) = c.by_name.get(el).and_then(|v| v.first()) {
+                d.seen(&c.path(el), e);
             }
-            Ipv6Generator::Unknown => {
-                w.empty(el, &[("xsi:type", "CustomizationUnknownIpV6Generator")])
-            }
-            Ipv6Generator::Custom(None) => {
-                w.empty(el, &[("xsi:type", "CustomizationCustomIpV6Generator")])
-            }
-            Ipv6Generator::Custom(Some(arg)) => {
-                w.open(el, &[("xsi:type", "CustomizationCustomIpV6Generator")]);
-                w.leaf("argument", arg);
+            d.list(c, el, |d, e, p| {
+                let o = d.fields(e, p, "OptionValue", &["key", "value"]);
+                (
+                    d.req_string(&o, "key"),
+                    d.string(&o, "value").unwrap_or_default(),
+                )
+            })
+        }
+    }
+
+    /// `guiRunOnce` flattened to its `commandList` (omitted when empty, never empty when
+    /// present).
+    pub mod gui_run_once {
+        use super::*;
+        pub fn write(w: &mut XmlWriter, el: &'static str, commands: &[String]) {
+            if !commands.is_empty() {
+                w.open(el, &[]);
+                w.leaves("commandList", commands);
                 w.close();
             }
         }
+        pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> Vec<String> {
+            d.opt(c, el, |d, r, p| {
+                let rc = d.fields(r, p, "CustomizationGuiRunOnce", &["commandList"]);
+                if !rc.by_name.contains_key("commandList") {
+                    d.error(
+                        Code::MissingField,
+                        &rc.path("commandList"),
+                        r,
+                        "guiRunOnce needs at least one commandList entry".into(),
+                    );
+                }
+                d.list(&rc, "commandList", Dec::leaf_text)
+            })
+            .unwrap_or_default()
+        }
     }
-}
 
-/// `encryptionKey` is `xsd:byte[]`, one element per signed byte.
-fn write_encryption_key(w: &mut XmlWriter, el: &'static str, key: &[i8]) {
-    for b in key {
-        w.leaf(el, &b.to_string());
+    /// The required `CustomizationIpGenerator`: polymorphic (an `xsi:type` choice), so
+    /// hand-written.
+    pub mod ip {
+        use super::*;
+        pub fn write(w: &mut XmlWriter, el: &'static str, ip: &IpGenerator) {
+            match ip {
+                IpGenerator::Fixed(ip) => {
+                    w.open(el, &[("xsi:type", "CustomizationFixedIp")]);
+                    w.leaf("ipAddress", ip);
+                    w.close();
+                }
+                IpGenerator::Dhcp => w.empty(el, &[("xsi:type", "CustomizationDhcpIpGenerator")]),
+                IpGenerator::Unknown => {
+                    w.empty(el, &[("xsi:type", "CustomizationUnknownIpGenerator")])
+                }
+                IpGenerator::Custom(None) => {
+                    w.empty(el, &[("xsi:type", "CustomizationCustomIpGenerator")])
+                }
+                IpGenerator::Custom(Some(arg)) => {
+                    w.open(el, &[("xsi:type", "CustomizationCustomIpGenerator")]);
+                    w.leaf("argument", arg);
+                    w.close();
+                }
+                IpGenerator::DisableIpV4 => {
+                    w.empty(el, &[("xsi:type", "CustomizationDisableIpV4")])
+                }
+            }
+        }
+        pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> IpGenerator {
+            d.req(c, el, IpGenerator::Unknown, decode)
+        }
+        fn decode(d: &mut Dec<'_>, el: &Element, path: &str) -> IpGenerator {
+            const T: &[&str] = &[
+                "CustomizationFixedIp",
+                "CustomizationDhcpIpGenerator",
+                "CustomizationUnknownIpGenerator",
+                "CustomizationCustomIpGenerator",
+                "CustomizationDisableIpV4",
+            ];
+            match d.xsi_type(el, path, T) {
+                Some("CustomizationFixedIp") => {
+                    let c = d.fields(el, path, "CustomizationFixedIp", &["ipAddress"]);
+                    IpGenerator::Fixed(d.req_string(&c, "ipAddress"))
+                }
+                Some("CustomizationCustomIpGenerator") => {
+                    let c = d.fields(el, path, "CustomizationCustomIpGenerator", &["argument"]);
+                    IpGenerator::Custom(d.string(&c, "argument"))
+                }
+                Some(t) => {
+                    d.fields(el, path, t, &[]);
+                    match t {
+                        "CustomizationDhcpIpGenerator" => IpGenerator::Dhcp,
+                        "CustomizationDisableIpV4" => IpGenerator::DisableIpV4,
+                        _ => IpGenerator::Unknown,
+                    }
+                }
+                None => IpGenerator::Unknown,
+            }
+        }
+    }
+
+    /// `CustomizationIpV6Generator[]`, at least one: polymorphic (an `xsi:type` choice per
+    /// element), so hand-written.
+    pub mod ip6s {
+        use super::*;
+        pub fn write(w: &mut XmlWriter, el: &'static str, generators: &[Ipv6Generator]) {
+            for g in generators {
+                let t = match g {
+                    Ipv6Generator::Fixed { address, prefix } => {
+                        w.open(el, &[("xsi:type", "CustomizationFixedIpV6")]);
+                        w.leaf("ipAddress", address);
+                        w.leaf("subnetMask", &prefix.to_string());
+                        w.close();
+                        continue;
+                    }
+                    Ipv6Generator::Custom(Some(arg)) => {
+                        w.open(el, &[("xsi:type", "CustomizationCustomIpV6Generator")]);
+                        w.leaf("argument", arg);
+                        w.close();
+                        continue;
+                    }
+                    Ipv6Generator::Dhcp => "CustomizationDhcpIpV6Generator",
+                    Ipv6Generator::Auto => "CustomizationAutoIpV6Generator",
+                    Ipv6Generator::Stateless => "CustomizationStatelessIpV6Generator",
+                    Ipv6Generator::Unknown => "CustomizationUnknownIpV6Generator",
+                    Ipv6Generator::Custom(None) => "CustomizationCustomIpV6Generator",
+                };
+                w.empty(el, &[("xsi:type", t)]);
+            }
+        }
+        pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> Vec<Ipv6Generator> {
+            if !c.by_name.contains_key(el) {
+                d.error(
+                    Code::MissingField,
+                    &c.path(el),
+                    c.el,
+                    "ipV6Spec needs at least one ip".into(),
+                );
+            }
+            d.list(c, el, decode).into_iter().flatten().collect()
+        }
+        fn decode(d: &mut Dec<'_>, el: &Element, path: &str) -> Option<Ipv6Generator> {
+            const T: &[&str] = &[
+                "CustomizationFixedIpV6",
+                "CustomizationDhcpIpV6Generator",
+                "CustomizationAutoIpV6Generator",
+                "CustomizationStatelessIpV6Generator",
+                "CustomizationUnknownIpV6Generator",
+                "CustomizationCustomIpV6Generator",
+            ];
+            Some(match d.xsi_type(el, path, T)? {
+                "CustomizationFixedIpV6" => {
+                    let c = d.fields(
+                        el,
+                        path,
+                        "CustomizationFixedIpV6",
+                        &["ipAddress", "subnetMask"],
+                    );
+                    Ipv6Generator::Fixed {
+                        address: d.req_string(&c, "ipAddress"),
+                        prefix: d.req_int(&c, "subnetMask"),
+                    }
+                }
+                "CustomizationCustomIpV6Generator" => {
+                    let c = d.fields(el, path, "CustomizationCustomIpV6Generator", &["argument"]);
+                    Ipv6Generator::Custom(d.string(&c, "argument"))
+                }
+                t => {
+                    d.fields(el, path, t, &[]);
+                    match t {
+                        "CustomizationDhcpIpV6Generator" => Ipv6Generator::Dhcp,
+                        "CustomizationAutoIpV6Generator" => Ipv6Generator::Auto,
+                        "CustomizationStatelessIpV6Generator" => Ipv6Generator::Stateless,
+                        _ => Ipv6Generator::Unknown,
+                    }
+                }
+            })
+        }
+    }
+
+    /// `encryptionKey` is `xsd:byte[]`, one element per signed byte.
+    pub mod encryption_key {
+        use super::*;
+        pub fn write(w: &mut XmlWriter, el: &'static str, key: &[i8]) {
+            for b in key {
+                w.leaf(el, &b.to_string());
+            }
+        }
+        pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> Vec<i8> {
+            let key: Vec<i8> = d
+                .list(c, el, |d, b, p| d.parse_int(b, p, "xsd:byte (-128..127)"))
+                .into_iter()
+                .flatten()
+                .collect();
+            if !key.is_empty() {
+                d.positions.entry(c.path(el)).or_insert(c.el.offset);
+            }
+            key
+        }
     }
 }
 
@@ -720,6 +1026,21 @@ struct Dec<'t> {
     positions: BTreeMap<String, usize>,
 }
 
+/// The children of one decoded element by field name, with the element and its path (a
+/// missing child is reported at the element).
+struct Children<'p, 'e> {
+    by_name: BTreeMap<&'static str, Vec<&'e Element>>,
+    path: &'p str,
+    el: &'e Element,
+}
+
+impl Children<'_, '_> {
+    /// The path of the child `name`.
+    fn path(&self, name: &str) -> String {
+        format!("{}.{name}", self.path)
+    }
+}
+
 impl Dec<'_> {
     fn at(&self, mut d: Diagnostic, offset: usize) -> Diagnostic {
         let (line, column) = xml::line_col(self.text, offset);
@@ -741,20 +1062,20 @@ impl Dec<'_> {
     }
 
     /// Children of `el` by field name, reporting names `fields` lacks (pyVmomi rejects them).
-    fn fields<'e>(
+    fn fields<'p, 'e>(
         &mut self,
         el: &'e Element,
-        path: &str,
+        path: &'p str,
         type_name: &str,
         fields: &[&'static str],
-    ) -> Fields<'e> {
-        let mut out: Fields<'e> = BTreeMap::new();
+    ) -> Children<'p, 'e> {
+        let mut by_name: BTreeMap<&'static str, Vec<&'e Element>> = BTreeMap::new();
         for c in &el.children {
             let known = (c.name.ns == NS_VIM25 || c.name.ns.is_empty())
                 .then(|| fields.iter().find(|f| **f == c.name.local))
                 .flatten();
             match known {
-                Some(f) => out.entry(f).or_default().push(c),
+                Some(f) => by_name.entry(f).or_default().push(c),
                 None => {
                     let p = format!("{path}.{}", c.name.local);
                     self.error(
@@ -774,48 +1095,80 @@ impl Dec<'_> {
                 format!("{type_name} holds elements, not text"),
             );
         }
-        out
+        Children { by_name, path, el }
     }
 
-    fn one<'e>(
-        &mut self,
-        f: &BTreeMap<&'static str, Vec<&'e Element>>,
-        name: &str,
-        path: &str,
-    ) -> Option<&'e Element> {
-        let v = f.get(name)?;
+    fn one<'e>(&mut self, c: &Children<'_, 'e>, name: &str) -> Option<&'e Element> {
+        let v = c.by_name.get(name)?;
         if let Some(extra) = v.get(1) {
             self.error(
                 Code::DuplicateKey,
-                &format!("{path}.{name}"),
+                &c.path(name),
                 extra,
                 format!("`{name}` may appear only once"),
             );
         }
         let first = v.first().copied();
         if let Some(e) = first {
-            self.seen(&format!("{path}.{name}"), e);
+            self.seen(&c.path(name), e);
         }
         first
     }
 
-    fn required<'e>(
-        &mut self,
-        f: &BTreeMap<&'static str, Vec<&'e Element>>,
-        name: &str,
-        path: &str,
-        parent: &Element,
-    ) -> Option<&'e Element> {
-        let r = self.one(f, name, path);
+    fn required<'e>(&mut self, c: &Children<'_, 'e>, name: &str) -> Option<&'e Element> {
+        let r = self.one(c, name);
         if r.is_none() {
             self.error(
                 Code::MissingField,
-                &format!("{path}.{name}"),
-                parent,
+                &c.path(name),
+                c.el,
                 format!("required element `{name}` is missing"),
             );
         }
         r
+    }
+
+    /// The required child `name` as `read` makes it, or `missing` (after an error).
+    fn req<T>(
+        &mut self,
+        c: &Children<'_, '_>,
+        name: &str,
+        missing: T,
+        read: impl FnOnce(&mut Self, &Element, &str) -> T,
+    ) -> T {
+        match self.required(c, name) {
+            Some(e) => read(self, e, &c.path(name)),
+            None => missing,
+        }
+    }
+
+    /// The optional child `name` as `read` makes it.
+    fn opt<T>(
+        &mut self,
+        c: &Children<'_, '_>,
+        name: &str,
+        read: impl FnOnce(&mut Self, &Element, &str) -> T,
+    ) -> Option<T> {
+        let e = self.one(c, name)?;
+        Some(read(self, e, &c.path(name)))
+    }
+
+    /// Every child `name`, in order, as `read` makes it (paths `name[i]`).
+    fn list<T>(
+        &mut self,
+        c: &Children<'_, '_>,
+        name: &str,
+        mut read: impl FnMut(&mut Self, &Element, &str) -> T,
+    ) -> Vec<T> {
+        let els: Vec<&Element> = c.by_name.get(name).cloned().unwrap_or_default();
+        els.iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let p = format!("{}[{i}]", c.path(name));
+                self.seen(&p, e);
+                read(self, e, &p)
+            })
+            .collect()
     }
 
     fn leaf_text(&mut self, el: &Element, path: &str) -> String {
@@ -830,44 +1183,24 @@ impl Dec<'_> {
         el.text.clone()
     }
 
-    fn string(
-        &mut self,
-        f: &BTreeMap<&'static str, Vec<&Element>>,
-        name: &str,
-        path: &str,
-    ) -> Option<String> {
-        let e = self.one(f, name, path)?;
-        Some(self.leaf_text(e, &format!("{path}.{name}")))
+    fn string(&mut self, c: &Children<'_, '_>, name: &str) -> Option<String> {
+        self.opt(c, name, Self::leaf_text)
     }
 
-    fn req_string(
-        &mut self,
-        f: &BTreeMap<&'static str, Vec<&Element>>,
-        name: &str,
-        path: &str,
-        parent: &Element,
-    ) -> String {
-        match self.required(f, name, path, parent) {
-            Some(e) => self.leaf_text(e, &format!("{path}.{name}")),
-            None => String::new(),
-        }
+    fn req_string(&mut self, c: &Children<'_, '_>, name: &str) -> String {
+        self.req(c, name, String::new(), Self::leaf_text)
     }
 
-    fn strings(
-        &mut self,
-        f: &BTreeMap<&'static str, Vec<&Element>>,
-        name: &str,
-        path: &str,
-    ) -> Vec<String> {
-        let els: Vec<&Element> = f.get(name).cloned().unwrap_or_default();
-        els.iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let p = format!("{path}.{name}[{i}]");
-                self.seen(&p, e);
-                self.leaf_text(e, &p)
-            })
-            .collect()
+    fn req_bool(&mut self, c: &Children<'_, '_>, name: &str) -> bool {
+        self.req(c, name, false, |d, e, p| {
+            d.parse_bool(e, p).unwrap_or(false)
+        })
+    }
+
+    fn req_int(&mut self, c: &Children<'_, '_>, name: &str) -> i32 {
+        self.req(c, name, 0, |d, e, p| {
+            d.parse_int(e, p, "xsd:int").unwrap_or(0)
+        })
     }
 
     fn parse_bool(&mut self, el: &Element, path: &str) -> Option<bool> {
@@ -903,47 +1236,6 @@ impl Dec<'_> {
         }
     }
 
-    fn bool_field(
-        &mut self,
-        f: &BTreeMap<&'static str, Vec<&Element>>,
-        name: &str,
-        path: &str,
-    ) -> Option<bool> {
-        let e = self.one(f, name, path)?;
-        self.parse_bool(e, &format!("{path}.{name}"))
-    }
-
-    fn req_bool(
-        &mut self,
-        f: &BTreeMap<&'static str, Vec<&Element>>,
-        name: &str,
-        path: &str,
-        parent: &Element,
-    ) -> bool {
-        match self.required(f, name, path, parent) {
-            Some(e) => self
-                .parse_bool(e, &format!("{path}.{name}"))
-                .unwrap_or(false),
-            None => false,
-        }
-    }
-
-    fn req_int(
-        &mut self,
-        f: &BTreeMap<&'static str, Vec<&Element>>,
-        name: &str,
-        path: &str,
-        parent: &Element,
-    ) -> i32 {
-        match self.required(f, name, path, parent) {
-            Some(e) => self
-                .parse_int(e, &format!("{path}.{name}"), "xsd:int")
-                .unwrap_or(0),
-            None => 0,
-        }
-    }
-
-    /// The concrete vim25 type of a polymorphic field.
     fn xsi_type<'a>(&mut self, el: &'a Element, path: &str, allowed: &[&str]) -> Option<&'a str> {
         let Some(t) = &el.xsi_type else {
             self.error(
@@ -975,395 +1267,12 @@ impl Dec<'_> {
         }
     }
 
-    fn opt_int(&mut self, f: &Fields<'_>, name: &str, path: &str) -> Option<i32> {
-        let e = self.one(f, name, path)?;
-        self.parse_int(e, &format!("{path}.{name}"), "xsd:int")
-    }
-
-    fn req_name(&mut self, f: &Fields<'_>, name: &str, path: &str, parent: &Element) -> Name {
-        match self.required(f, name, path, parent) {
-            Some(e) => self.name(e, &format!("{path}.{name}")),
-            None => Name::default(),
-        }
-    }
-
-    fn req_object<T: VimObject>(
-        &mut self,
-        f: &Fields<'_>,
-        name: &str,
-        path: &str,
-        parent: &Element,
-    ) -> T {
-        match self.required(f, name, path, parent) {
-            Some(e) => T::decode(self, e, &format!("{path}.{name}")),
-            None => T::default(),
-        }
-    }
-
-    fn opt_object<T: VimObject>(&mut self, f: &Fields<'_>, name: &str, path: &str) -> Option<T> {
-        let e = self.one(f, name, path)?;
-        Some(T::decode(self, e, &format!("{path}.{name}")))
-    }
-
-    fn objects<T: VimObject>(&mut self, f: &Fields<'_>, name: &str, path: &str) -> Vec<T> {
-        let els: Vec<&Element> = f.get(name).cloned().unwrap_or_default();
-        els.iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let p = format!("{path}.{name}[{i}]");
-                self.seen(&p, e);
-                T::decode(self, e, &p)
-            })
-            .collect()
-    }
-
-    // What `vim_object!` cannot declare: polymorphic `xsi:type` choices, `extraConfig`,
-    // the flattened `guiRunOnce`, `encryptionKey`, and the enumeration checks.
-
-    /// `CustomizationName` is polymorphic (an `xsi:type` choice), so it is read by hand.
-    fn name(&mut self, el: &Element, path: &str) -> Name {
-        const T: &[&str] = &[
-            "CustomizationFixedName",
-            "CustomizationVirtualMachineName",
-            "CustomizationPrefixName",
-            "CustomizationUnknownName",
-            "CustomizationCustomName",
-        ];
-        match self.xsi_type(el, path, T) {
-            Some("CustomizationFixedName") => {
-                let f = self.fields(el, path, "CustomizationFixedName", &["name"]);
-                Name::Fixed(self.req_string(&f, "name", path, el))
-            }
-            Some("CustomizationPrefixName") => {
-                let f = self.fields(el, path, "CustomizationPrefixName", &["base"]);
-                Name::Prefix(self.req_string(&f, "base", path, el))
-            }
-            Some("CustomizationCustomName") => {
-                let f = self.fields(el, path, "CustomizationCustomName", &["argument"]);
-                Name::Custom(self.string(&f, "argument", path))
-            }
-            Some("CustomizationVirtualMachineName") => {
-                self.fields(el, path, "CustomizationVirtualMachineName", &[]);
-                Name::VirtualMachine
-            }
-            _ => {
-                self.fields(el, path, "CustomizationUnknownName", &[]);
-                Name::Unknown
-            }
-        }
-    }
-
-    /// `extraConfig` is `OptionValue[]` whose `anyType` value is read as a string.
-    fn extra_config(
-        &mut self,
-        f: &Fields<'_>,
-        name: &str,
-        path: &str,
-        _parent: &Element,
-    ) -> Vec<(String, String)> {
-        let v: Vec<&Element> = f.get(name).cloned().unwrap_or_default();
-        if let Some(e) = v.first() {
-            self.seen(&format!("{path}.{name}"), e);
-        }
-        let mut out = Vec::with_capacity(v.len());
-        for (i, e) in v.iter().enumerate() {
-            let p = format!("{path}.{name}[{i}]");
-            self.seen(&p, e);
-            let fields = self.fields(e, &p, "OptionValue", &["key", "value"]);
-            let key = self.req_string(&fields, "key", &p, e);
-            let value = self.string(&fields, "value", &p).unwrap_or_default();
-            out.push((key, value));
-        }
-        out
-    }
-
-    /// `guiRunOnce` is flattened to its `commandList`, which must not be empty.
-    fn gui_run_once(
-        &mut self,
-        f: &Fields<'_>,
-        name: &str,
-        path: &str,
-        _parent: &Element,
-    ) -> Vec<String> {
-        let Some(r) = self.one(f, name, path) else {
-            return Vec::new();
-        };
-        let p = format!("{path}.{name}");
-        let rf = self.fields(r, &p, "CustomizationGuiRunOnce", &["commandList"]);
-        if !rf.contains_key("commandList") {
-            self.error(
-                Code::MissingField,
-                &format!("{p}.commandList"),
-                r,
-                "guiRunOnce needs at least one commandList entry".into(),
-            );
-        }
-        self.strings(&rf, "commandList", &p)
-    }
-
-    fn check_license_mode(
-        &mut self,
-        v: &LicenseFilePrintData,
-        _f: &Fields<'_>,
-        path: &str,
-        el: &Element,
-    ) {
-        let auto_mode = &v.auto_mode;
-        if auto_mode != "perServer" && auto_mode != "perSeat" {
-            self.error(
-                Code::WrongType,
-                &format!("{path}.autoMode"),
-                el,
-                format!("{auto_mode:?} is not a CustomizationLicenseDataMode (perServer, perSeat)"),
-            );
-        }
-    }
-
-    /// `CustomizationIdentitySettings` is polymorphic (an `xsi:type` choice), so the choice
-    /// is read by hand; LinuxPrep and Sysprep bodies are declared with `vim_object!`.
-    fn req_identity(
-        &mut self,
-        f: &Fields<'_>,
-        name: &str,
-        path: &str,
-        parent: &Element,
-    ) -> Identity {
-        match self.required(f, name, path, parent) {
-            Some(i) => self
-                .identity(i, &format!("{path}.{name}"))
-                .unwrap_or_default(),
-            None => Identity::default(),
-        }
-    }
-
-    fn identity(&mut self, el: &Element, path: &str) -> Option<Identity> {
-        const T: &[&str] = &[
-            "CustomizationLinuxPrep",
-            "CustomizationSysprep",
-            "CustomizationSysprepText",
-            "CustomizationCloudinitPrep",
-        ];
-        Some(match self.xsi_type(el, path, T)? {
-            "CustomizationLinuxPrep" => Identity::LinuxPrep(LinuxPrep::decode(self, el, path)),
-            "CustomizationSysprep" => Identity::Sysprep(Box::new(Sysprep::decode(self, el, path))),
-            "CustomizationSysprepText" => {
-                let f = self.fields(el, path, "CustomizationSysprepText", &["value"]);
-                Identity::SysprepText(self.req_string(&f, "value", path, el))
-            }
-            _ => {
-                let f = self.fields(
-                    el,
-                    path,
-                    "CustomizationCloudinitPrep",
-                    &["metadata", "userdata"],
-                );
-                Identity::CloudinitPrep {
-                    metadata: self.req_string(&f, "metadata", path, el),
-                    userdata: self.string(&f, "userdata", path),
-                }
-            }
-        })
-    }
-
-    /// `CustomizationIpGenerator` is polymorphic (an `xsi:type` choice), so it is read by hand.
-    fn req_ip(&mut self, f: &Fields<'_>, name: &str, path: &str, parent: &Element) -> IpGenerator {
-        match self.required(f, name, path, parent) {
-            Some(e) => self.ip(e, &format!("{path}.{name}")),
-            None => IpGenerator::Unknown,
-        }
-    }
-
-    fn ip(&mut self, el: &Element, path: &str) -> IpGenerator {
-        const T: &[&str] = &[
-            "CustomizationFixedIp",
-            "CustomizationDhcpIpGenerator",
-            "CustomizationUnknownIpGenerator",
-            "CustomizationCustomIpGenerator",
-            "CustomizationDisableIpV4",
-        ];
-        match self.xsi_type(el, path, T) {
-            Some("CustomizationFixedIp") => {
-                let f = self.fields(el, path, "CustomizationFixedIp", &["ipAddress"]);
-                IpGenerator::Fixed(self.req_string(&f, "ipAddress", path, el))
-            }
-            Some("CustomizationCustomIpGenerator") => {
-                let f = self.fields(el, path, "CustomizationCustomIpGenerator", &["argument"]);
-                IpGenerator::Custom(self.string(&f, "argument", path))
-            }
-            Some(t) => {
-                self.fields(el, path, t, &[]);
-                match t {
-                    "CustomizationDhcpIpGenerator" => IpGenerator::Dhcp,
-                    "CustomizationDisableIpV4" => IpGenerator::DisableIpV4,
-                    _ => IpGenerator::Unknown,
-                }
-            }
-            None => IpGenerator::Unknown,
-        }
-    }
-
-    /// `CustomizationIpV6Generator[]` is polymorphic (an `xsi:type` choice per element) and
-    /// needs at least one entry, so it is read by hand.
-    fn ip6s(
-        &mut self,
-        f: &Fields<'_>,
-        name: &str,
-        path: &str,
-        parent: &Element,
-    ) -> Vec<Ipv6Generator> {
-        let els: Vec<&Element> = f.get(name).cloned().unwrap_or_default();
-        if els.is_empty() {
-            self.error(
-                Code::MissingField,
-                &format!("{path}.{name}"),
-                parent,
-                "ipV6Spec needs at least one ip".into(),
-            );
-        }
-        let mut ips = Vec::new();
-        for (i, g) in els.iter().enumerate() {
-            let gp = format!("{path}.{name}[{i}]");
-            self.seen(&gp, g);
-            if let Some(x) = self.ip6(g, &gp) {
-                ips.push(x);
-            }
-        }
-        ips
-    }
-
-    fn ip6(&mut self, el: &Element, path: &str) -> Option<Ipv6Generator> {
-        const T: &[&str] = &[
-            "CustomizationFixedIpV6",
-            "CustomizationDhcpIpV6Generator",
-            "CustomizationAutoIpV6Generator",
-            "CustomizationStatelessIpV6Generator",
-            "CustomizationUnknownIpV6Generator",
-            "CustomizationCustomIpV6Generator",
-        ];
-        Some(match self.xsi_type(el, path, T)? {
-            "CustomizationFixedIpV6" => {
-                let f = self.fields(
-                    el,
-                    path,
-                    "CustomizationFixedIpV6",
-                    &["ipAddress", "subnetMask"],
-                );
-                Ipv6Generator::Fixed {
-                    address: self.req_string(&f, "ipAddress", path, el),
-                    prefix: self.req_int(&f, "subnetMask", path, el),
-                }
-            }
-            "CustomizationCustomIpV6Generator" => {
-                let f = self.fields(el, path, "CustomizationCustomIpV6Generator", &["argument"]);
-                Ipv6Generator::Custom(self.string(&f, "argument", path))
-            }
-            t => {
-                self.fields(el, path, t, &[]);
-                match t {
-                    "CustomizationDhcpIpV6Generator" => Ipv6Generator::Dhcp,
-                    "CustomizationAutoIpV6Generator" => Ipv6Generator::Auto,
-                    "CustomizationStatelessIpV6Generator" => Ipv6Generator::Stateless,
-                    _ => Ipv6Generator::Unknown,
-                }
-            }
-        })
-    }
-
-    fn check_net_bios(&mut self, v: &IpSettings, f: &Fields<'_>, path: &str, _el: &Element) {
-        if let Some(n) = &v.net_bios
-            && !matches!(
-                n.as_str(),
-                "enableNetBIOSViaDhcp" | "enableNetBIOS" | "disableNetBIOS"
-            )
-        {
-            let p = format!("{path}.netBIOS");
-            if let Some(e) = f.get("netBIOS").and_then(|v| v.first()) {
-                self.error(
-                    Code::WrongType,
-                    &p,
-                    e,
-                    format!("{n:?} is not a CustomizationNetBIOSMode"),
-                );
-            }
-        }
-    }
-
-    /// `CustomizationOptions` is polymorphic (an `xsi:type` choice), so it is read by hand.
-    fn options(
-        &mut self,
-        f: &Fields<'_>,
-        name: &str,
-        path: &str,
-        _parent: &Element,
-    ) -> Option<Options> {
-        let o = self.one(f, name, path)?;
-        let p = format!("{path}.{name}");
-        match self.xsi_type(
-            o,
-            &p,
-            &["CustomizationLinuxOptions", "CustomizationWinOptions"],
-        ) {
-            Some("CustomizationWinOptions") => {
-                let of = self.fields(
-                    o,
-                    &p,
-                    "CustomizationWinOptions",
-                    &["changeSID", "deleteAccounts", "reboot"],
-                );
-                let reboot = self.string(&of, "reboot", &p);
-                if let Some(r) = &reboot
-                    && !matches!(r.as_str(), "reboot" | "noreboot" | "shutdown")
-                {
-                    self.error(
-                        Code::WrongType,
-                        &format!("{p}.reboot"),
-                        o,
-                        format!("{r:?} is not a CustomizationSysprepRebootOption"),
-                    );
-                }
-                Some(Options::Win {
-                    change_sid: self.req_bool(&of, "changeSID", &p, o),
-                    delete_accounts: self.req_bool(&of, "deleteAccounts", &p, o),
-                    reboot,
-                })
-            }
-            Some(_) => {
-                self.fields(o, &p, "CustomizationLinuxOptions", &[]);
-                Some(Options::Linux)
-            }
-            None => None,
-        }
-    }
-
-    /// `encryptionKey` is `xsd:byte[]`, one element per signed byte.
-    fn encryption_key(
-        &mut self,
-        f: &Fields<'_>,
-        name: &str,
-        path: &str,
-        parent: &Element,
-    ) -> Vec<i8> {
-        let mut key = Vec::new();
-        for (i, b) in f.get(name).cloned().unwrap_or_default().iter().enumerate() {
-            let p = format!("{path}.{name}[{i}]");
-            self.seen(&p, b);
-            if let Some(v) = self.parse_int::<i8>(b, &p, "xsd:byte (-128..127)") {
-                key.push(v);
-            }
-        }
-        if !key.is_empty() {
-            self.positions
-                .entry(format!("{path}.{name}"))
-                .or_insert(parent.offset);
-        }
-        key
-    }
-
     fn spec(&mut self, el: &Element, path: &str) -> CustomizationSpec {
         self.seen(path, el);
         CustomizationSpec::decode(self, el, path)
     }
 }
+
 /// Finds the `CustomizationSpec` element: the root itself, or inside a SOAP envelope the
 /// method's `spec` (or `item/spec` for Create/OverwriteCustomizationSpec).
 fn locate_spec<'e>(
