@@ -386,6 +386,37 @@ fn bool_str(b: bool) -> &'static str {
 mod kind {
     use super::*;
 
+    /// An `xsi:type` choice: `<el xsi:type="t">` with the chosen type's string elements, or
+    /// `<el xsi:type="t"/>` when it has none.
+    fn choice(w: &mut XmlWriter, el: &'static str, t: &str, leaves: &[(&'static str, &str)]) {
+        if leaves.is_empty() {
+            w.empty(el, &[("xsi:type", t)]);
+        } else {
+            w.open(el, &[("xsi:type", t)]);
+            for (name, v) in leaves {
+                w.leaf(name, v);
+            }
+            w.close();
+        }
+    }
+
+    /// The optional `argument` of the `Customization*Custom*` types.
+    fn argument(a: &Option<String>) -> Vec<(&'static str, &str)> {
+        a.iter().map(|a| ("argument", a.as_str())).collect()
+    }
+
+    /// Reads the chosen type `t` when its one element, `name`, is a required string.
+    fn leaf_of(d: &mut Dec<'_>, el: &Element, path: &str, t: &str, name: &'static str) -> String {
+        let c = d.fields(el, path, t, &[name]);
+        d.req_string(&c, name)
+    }
+
+    /// Reads the optional `argument` of the `Customization*Custom*` type `t`.
+    fn argument_of(d: &mut Dec<'_>, el: &Element, path: &str, t: &str) -> Option<String> {
+        let c = d.fields(el, path, t, &["argument"]);
+        d.string(&c, "argument")
+    }
+
     /// A required `xsd:string`.
     pub mod string {
         use super::*;
@@ -525,26 +556,11 @@ mod kind {
         use super::*;
         pub fn write(w: &mut XmlWriter, el: &'static str, n: &Name) {
             match n {
-                Name::Fixed(v) => {
-                    w.open(el, &[("xsi:type", "CustomizationFixedName")]);
-                    w.leaf("name", v);
-                    w.close();
-                }
-                Name::VirtualMachine => {
-                    w.empty(el, &[("xsi:type", "CustomizationVirtualMachineName")])
-                }
-                Name::Prefix(b) => {
-                    w.open(el, &[("xsi:type", "CustomizationPrefixName")]);
-                    w.leaf("base", b);
-                    w.close();
-                }
-                Name::Unknown => w.empty(el, &[("xsi:type", "CustomizationUnknownName")]),
-                Name::Custom(None) => w.empty(el, &[("xsi:type", "CustomizationCustomName")]),
-                Name::Custom(Some(a)) => {
-                    w.open(el, &[("xsi:type", "CustomizationCustomName")]);
-                    w.leaf("argument", a);
-                    w.close();
-                }
+                Name::Fixed(v) => choice(w, el, "CustomizationFixedName", &[("name", v)]),
+                Name::VirtualMachine => choice(w, el, "CustomizationVirtualMachineName", &[]),
+                Name::Prefix(b) => choice(w, el, "CustomizationPrefixName", &[("base", b)]),
+                Name::Unknown => choice(w, el, "CustomizationUnknownName", &[]),
+                Name::Custom(a) => choice(w, el, "CustomizationCustomName", &argument(a)),
             }
         }
         pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> Name {
@@ -560,18 +576,11 @@ mod kind {
                 "CustomizationCustomName",
             ];
             match d.xsi_type(el, path, T) {
-                Some("CustomizationFixedName") => {
-                    let c = d.fields(el, path, "CustomizationFixedName", &["name"]);
-                    Name::Fixed(d.req_string(&c, "name"))
+                Some(t @ "CustomizationFixedName") => Name::Fixed(leaf_of(d, el, path, t, "name")),
+                Some(t @ "CustomizationPrefixName") => {
+                    Name::Prefix(leaf_of(d, el, path, t, "base"))
                 }
-                Some("CustomizationPrefixName") => {
-                    let c = d.fields(el, path, "CustomizationPrefixName", &["base"]);
-                    Name::Prefix(d.req_string(&c, "base"))
-                }
-                Some("CustomizationCustomName") => {
-                    let c = d.fields(el, path, "CustomizationCustomName", &["argument"]);
-                    Name::Custom(d.string(&c, "argument"))
-                }
+                Some(t @ "CustomizationCustomName") => Name::Custom(argument_of(d, el, path, t)),
                 Some("CustomizationVirtualMachineName") => {
                     d.fields(el, path, "CustomizationVirtualMachineName", &[]);
                     Name::VirtualMachine
@@ -675,9 +684,8 @@ mod kind {
             Some(match d.xsi_type(el, path, T)? {
                 "CustomizationLinuxPrep" => Identity::LinuxPrep(LinuxPrep::decode(d, el, path)),
                 "CustomizationSysprep" => Identity::Sysprep(Box::new(Sysprep::decode(d, el, path))),
-                "CustomizationSysprepText" => {
-                    let c = d.fields(el, path, "CustomizationSysprepText", &["value"]);
-                    Identity::SysprepText(d.req_string(&c, "value"))
+                t @ "CustomizationSysprepText" => {
+                    Identity::SysprepText(leaf_of(d, el, path, t, "value"))
                 }
                 _ => {
                     let c = d.fields(
@@ -756,25 +764,14 @@ mod kind {
         pub fn write(w: &mut XmlWriter, el: &'static str, ip: &IpGenerator) {
             match ip {
                 IpGenerator::Fixed(ip) => {
-                    w.open(el, &[("xsi:type", "CustomizationFixedIp")]);
-                    w.leaf("ipAddress", ip);
-                    w.close();
+                    choice(w, el, "CustomizationFixedIp", &[("ipAddress", ip)])
                 }
-                IpGenerator::Dhcp => w.empty(el, &[("xsi:type", "CustomizationDhcpIpGenerator")]),
-                IpGenerator::Unknown => {
-                    w.empty(el, &[("xsi:type", "CustomizationUnknownIpGenerator")])
+                IpGenerator::Dhcp => choice(w, el, "CustomizationDhcpIpGenerator", &[]),
+                IpGenerator::Unknown => choice(w, el, "CustomizationUnknownIpGenerator", &[]),
+                IpGenerator::Custom(a) => {
+                    choice(w, el, "CustomizationCustomIpGenerator", &argument(a))
                 }
-                IpGenerator::Custom(None) => {
-                    w.empty(el, &[("xsi:type", "CustomizationCustomIpGenerator")])
-                }
-                IpGenerator::Custom(Some(arg)) => {
-                    w.open(el, &[("xsi:type", "CustomizationCustomIpGenerator")]);
-                    w.leaf("argument", arg);
-                    w.close();
-                }
-                IpGenerator::DisableIpV4 => {
-                    w.empty(el, &[("xsi:type", "CustomizationDisableIpV4")])
-                }
+                IpGenerator::DisableIpV4 => choice(w, el, "CustomizationDisableIpV4", &[]),
             }
         }
         pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> IpGenerator {
@@ -789,13 +786,11 @@ mod kind {
                 "CustomizationDisableIpV4",
             ];
             match d.xsi_type(el, path, T) {
-                Some("CustomizationFixedIp") => {
-                    let c = d.fields(el, path, "CustomizationFixedIp", &["ipAddress"]);
-                    IpGenerator::Fixed(d.req_string(&c, "ipAddress"))
+                Some(t @ "CustomizationFixedIp") => {
+                    IpGenerator::Fixed(leaf_of(d, el, path, t, "ipAddress"))
                 }
-                Some("CustomizationCustomIpGenerator") => {
-                    let c = d.fields(el, path, "CustomizationCustomIpGenerator", &["argument"]);
-                    IpGenerator::Custom(d.string(&c, "argument"))
+                Some(t @ "CustomizationCustomIpGenerator") => {
+                    IpGenerator::Custom(argument_of(d, el, path, t))
                 }
                 Some(t) => {
                     d.fields(el, path, t, &[]);
@@ -816,27 +811,25 @@ mod kind {
         use super::*;
         pub fn write(w: &mut XmlWriter, el: &'static str, generators: &[Ipv6Generator]) {
             for g in generators {
-                let t = match g {
-                    Ipv6Generator::Fixed { address, prefix } => {
-                        w.open(el, &[("xsi:type", "CustomizationFixedIpV6")]);
-                        w.leaf("ipAddress", address);
-                        w.leaf("subnetMask", &prefix.to_string());
-                        w.close();
-                        continue;
+                match g {
+                    Ipv6Generator::Fixed { address, prefix } => choice(
+                        w,
+                        el,
+                        "CustomizationFixedIpV6",
+                        &[("ipAddress", address), ("subnetMask", &prefix.to_string())],
+                    ),
+                    Ipv6Generator::Dhcp => choice(w, el, "CustomizationDhcpIpV6Generator", &[]),
+                    Ipv6Generator::Auto => choice(w, el, "CustomizationAutoIpV6Generator", &[]),
+                    Ipv6Generator::Stateless => {
+                        choice(w, el, "CustomizationStatelessIpV6Generator", &[])
                     }
-                    Ipv6Generator::Custom(Some(arg)) => {
-                        w.open(el, &[("xsi:type", "CustomizationCustomIpV6Generator")]);
-                        w.leaf("argument", arg);
-                        w.close();
-                        continue;
+                    Ipv6Generator::Unknown => {
+                        choice(w, el, "CustomizationUnknownIpV6Generator", &[])
                     }
-                    Ipv6Generator::Dhcp => "CustomizationDhcpIpV6Generator",
-                    Ipv6Generator::Auto => "CustomizationAutoIpV6Generator",
-                    Ipv6Generator::Stateless => "CustomizationStatelessIpV6Generator",
-                    Ipv6Generator::Unknown => "CustomizationUnknownIpV6Generator",
-                    Ipv6Generator::Custom(None) => "CustomizationCustomIpV6Generator",
-                };
-                w.empty(el, &[("xsi:type", t)]);
+                    Ipv6Generator::Custom(a) => {
+                        choice(w, el, "CustomizationCustomIpV6Generator", &argument(a))
+                    }
+                }
             }
         }
         pub fn read(d: &mut Dec<'_>, c: &Children<'_, '_>, el: &str) -> Vec<Ipv6Generator> {
@@ -872,9 +865,8 @@ mod kind {
                         prefix: d.req_int(&c, "subnetMask"),
                     }
                 }
-                "CustomizationCustomIpV6Generator" => {
-                    let c = d.fields(el, path, "CustomizationCustomIpV6Generator", &["argument"]);
-                    Ipv6Generator::Custom(d.string(&c, "argument"))
+                t @ "CustomizationCustomIpV6Generator" => {
+                    Ipv6Generator::Custom(argument_of(d, el, path, t))
                 }
                 t => {
                     d.fields(el, path, t, &[]);
