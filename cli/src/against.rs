@@ -7,6 +7,7 @@
 //! partial clones, alternates).
 
 use crate::paths::absolute;
+use guestnet_core::model::VirtualMachine;
 use guestnet_core::pipeline::{self, CompileOptions, Unit};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -153,29 +154,17 @@ fn cat_files<'a>(
     Ok(out)
 }
 
-/// Applies the update-time rules to every VM whose file existed at REV with the same
-/// `(namespace, name)`; VMs without a previous revision are new and keep create rules.
+/// Applies the update-time rules to a VM whose file existed at REV with the same
+/// `(namespace, name)` (`previous`: that file's VMs, [`pipeline::previous_vms`]); a VM
+/// without a previous revision is new and keeps the create rules.
 pub fn apply(
-    previous: &[Option<String>],
-    files: &mut [Vec<Unit>],
-    options: impl Fn(usize) -> CompileOptions,
+    unit: &mut Unit,
+    previous: &[((String, String), VirtualMachine)],
+    opts: &CompileOptions,
 ) {
-    for (fi, units) in files.iter_mut().enumerate() {
-        let Some(Some(text)) = previous.get(fi) else {
-            continue;
-        };
-        let opts = options(fi);
-        let old = pipeline::previous_vms(text, &opts.limits);
-        if old.is_empty() {
-            continue;
-        }
-        for u in units.iter_mut() {
-            let Some(key) = u.vm.as_ref().map(pipeline::vm_key) else {
-                continue;
-            };
-            if let Some((_, vm)) = old.iter().find(|(k, _)| *k == key) {
-                pipeline::against(u, vm, &opts);
-            }
-        }
+    if let Some(key) = unit.vm.as_ref().map(pipeline::vm_key)
+        && let Some((_, old)) = previous.iter().find(|(k, _)| *k == key)
+    {
+        pipeline::against(unit, old, opts);
     }
 }

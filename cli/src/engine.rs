@@ -541,11 +541,7 @@ fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<ReadOutcome>) -> Fi
         }
         let mut u = pipeline::analyze(doc, ctx.catalogs_in(&scope), fopts);
         // --against: the VM exists in the cluster as it was at that revision.
-        if let Some(key) = u.vm.as_ref().map(pipeline::vm_key)
-            && let Some((_, old)) = previous.iter().find(|(k, _)| *k == key)
-        {
-            pipeline::against(&mut u, old, fopts);
-        }
+        crate::against::apply(&mut u, &previous, fopts);
         let mut found = u.diagnostics.clone();
         if let (Mode::Validate { crd: Some(crd) }, Some(root)) = (ctx.mode, &u.root) {
             found.extend(crd.check(root));
@@ -1023,11 +1019,7 @@ fn second_pass(
                 };
                 let a = plan.assigned(id).unwrap_or(&empty);
                 let mut u = pipeline::analyze_assigned(doc, ctx.catalogs_in(&scope), fopts, a);
-                if let Some(key) = u.vm.as_ref().map(pipeline::vm_key)
-                    && let Some((_, old)) = previous.iter().find(|(k, _)| *k == key)
-                {
-                    pipeline::against(&mut u, old, fopts);
-                }
+                crate::against::apply(&mut u, &previous, fopts);
                 let Some(vm) = &u.vm else { return };
                 let root = u.root.as_ref();
                 let facts = batch::facts(

@@ -8,11 +8,20 @@ pub fn absolute(path: &Path) -> PathBuf {
     let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::env::current_dir()
-            .map(|d| d.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
+        match working_dir() {
+            Some(d) => d.join(path),
+            None => path.to_path_buf(),
+        }
     };
     normalize(&joined)
+}
+
+/// The working directory, asked once: the repository lookups call [`absolute`] several times
+/// per input file, and `getcwd` was a visible share of a batch's system time. Nothing in
+/// guestnet changes the working directory.
+fn working_dir() -> Option<&'static Path> {
+    static CWD: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    CWD.get_or_init(|| std::env::current_dir().ok()).as_deref()
 }
 
 /// Removes `.` and resolves `..` without touching the file system.

@@ -42,12 +42,7 @@ fn golden() {
         if let Ok(prev) = std::fs::read_to_string(case.join("previous.yaml")) {
             let previous = pipeline::previous_vms(&prev, &opts.limits);
             for u in &mut compiled.units {
-                let Some(key) = u.vm.as_ref().map(pipeline::vm_key) else {
-                    continue;
-                };
-                if let Some((_, old)) = previous.iter().find(|(k, _)| *k == key) {
-                    pipeline::against(u, old, &opts);
-                }
+                guestnet_cli::against::apply(u, &previous, &opts);
             }
         }
         let mut settings = insta::Settings::clone_current();
