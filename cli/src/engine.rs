@@ -10,13 +10,15 @@
 //!    [`Planner`]. VMs that need nothing from the batch are rendered right away into a staged
 //!    folder.
 //! 3. **Plan.** Duplicates (reported at every place), collision-free derived MACs, addresses
-//!    allocated from the catalogs (and `--ipam-state`).
-//! 4. **Second pass** over the few files whose VMs got values from the plan: read again,
-//!    re-resolved, rendered. Then the cross-file findings are reported (the file is read again
-//!    for its snippets), every staged folder whose VM has no error replaces its VM's folder as
-//!    a unit, and the rest are discarded.
+//!    allocated from the catalogs (and `--ipam-state`). Folders staged in the main pass are
+//!    committed right away unless the plan blocked the VM or changed its values.
+//! 4. **Late pass** over the files with cross-file findings or with VMs the plan gave values
+//!    to: read again in input order and in chunks, re-resolved, rendered and reported, and
+//!    their folders committed, chunk by chunk.
 //!
-//! Memory is the planner's keys plus one chunk of files in flight, not the batch.
+//! Memory is the planner's keys (a flat vector of fixed-size entries, ~45 bytes per name,
+//! FQDN, address or MAC) and one path per input, plus one chunk of files in flight: no tree,
+//! finding or artifact outlives its chunk.
 
 use crate::crd::Crd;
 use crate::inputs::{self, ReadOutcome};
@@ -111,7 +113,9 @@ pub struct RepoOptions {
 #[derive(Debug)]
 pub struct RepoRun {
     plan: crate::repo::Plan,
-    index: HashMap<String, usize>,
+    /// Positions in `plan.files`, sorted by name: the by-name lookup costs 4 bytes a file,
+    /// not a second copy of every name in a hash table.
+    by_name: Vec<u32>,
     previous: Vec<Option<String>>,
 }
 
@@ -123,27 +127,40 @@ impl RepoRun {
     ) -> Result<Self, String> {
         let names: Vec<String> = inputs.iter().map(Input::name).collect();
         let plan = crate::repo::plan(names, r.config.as_deref(), base, r.pinned)?;
-        let index: HashMap<String, usize> = plan
-            .files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.clone(), i))
+        let mut by_name: Vec<u32> = (0..plan.files.len())
+            .filter_map(|i| u32::try_from(i).ok())
             .collect();
-        // The configuration's `exclude:` drops inputs before anything reads them.
-        inputs.retain(|i| index.contains_key(&i.name()));
+        by_name.sort_by(|a, b| {
+            let name = |i: &u32| plan.files.get(*i as usize).map(String::as_str);
+            name(a).cmp(&name(b))
+        });
         let previous = match &r.against {
             Some(rev) => crate::against::previous_texts(&plan.files, rev)?,
             None => Vec::new(),
         };
-        Ok(RepoRun {
+        let run = RepoRun {
             plan,
-            index,
+            by_name,
             previous,
-        })
+        };
+        // The configuration's `exclude:` drops inputs before anything reads them.
+        inputs.retain(|i| run.file(&i.name()).is_some());
+        Ok(run)
     }
 
     fn file(&self, name: &str) -> Option<usize> {
-        self.index.get(name).copied()
+        let files = &self.plan.files;
+        let at = self
+            .by_name
+            .binary_search_by(|&i| {
+                files
+                    .get(i as usize)
+                    .map(String::as_str)
+                    .unwrap_or("")
+                    .cmp(name)
+            })
+            .ok()?;
+        self.by_name.get(at).map(|&i| i as usize)
     }
 }
 
@@ -601,11 +618,12 @@ fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<ReadOutcome>) -> Fi
     out
 }
 
+/// Texts read by the catalog scan, by input position, kept for the main pass. Boxed: most
+/// slots are empty, and an unboxed outcome (a Diagnostic) is 200 bytes.
+type TextCache = Vec<Option<Box<ReadOutcome>>>;
+
 /// Parses the files that mention catalogs; keeps texts for the main pass within a budget.
-fn scan_catalogs(
-    inputs: &[Input],
-    opts: &Options,
-) -> (Vec<(String, NetworkCatalog)>, Vec<Option<ReadOutcome>>) {
+fn scan_catalogs(inputs: &[Input], opts: &Options) -> (Vec<(String, NetworkCatalog)>, TextCache) {
     let limit = opts.compile.limits.max_bytes;
     let mut cats: Vec<(String, NetworkCatalog)> = opts
         .extra_catalogs
@@ -616,7 +634,7 @@ fn scan_catalogs(
         // Catalogs the configurations always load (also for one staged file), by scope.
         cats.extend(r.plan.catalogs.iter().cloned());
     }
-    let mut cache: Vec<Option<ReadOutcome>> = Vec::with_capacity(inputs.len());
+    let mut cache: TextCache = Vec::with_capacity(inputs.len());
     let mut kept = 0usize;
     for chunk in inputs.chunks(CHUNK) {
         let got: Vec<(Option<ReadOutcome>, Vec<NetworkCatalog>)> = chunk
@@ -658,7 +676,7 @@ fn scan_catalogs(
                 }
                 ok
             });
-            cache.push(keep);
+            cache.push(keep.map(Box::new));
         }
     }
     (cats, cache)
@@ -721,6 +739,9 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
     let mut reporter = Reporter::new(opts.format);
     reporter.begin(io.sink(opts.report_to));
     let mut planner = Planner::new(&catalogs, opts.compile.resolve.mac_policy);
+    if opts.ipam_state.is_some() && matches!(mode, Mode::Render { .. }) {
+        planner.record_state();
+    }
     let mut tally = Tally::default();
     let mut hashes: Vec<u64> = Vec::with_capacity(inputs.len());
     let mut file_ids: Vec<FileId> = Vec::with_capacity(inputs.len());
@@ -736,7 +757,7 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
     for chunk in inputs.chunks(CHUNK) {
         let cached: Vec<Option<ReadOutcome>> = cache
             .get_mut(offset..offset + chunk.len())
-            .map(|c| c.iter_mut().map(Option::take).collect())
+            .map(|c| c.iter_mut().map(|t| t.take().map(|b| *b)).collect())
             .unwrap_or_else(|| (0..chunk.len()).map(|_| None).collect());
         let results: Vec<FileOut> = chunk
             .par_iter()
@@ -789,77 +810,41 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
     }
     drop(cache);
     let plan = planner.finish(state.as_ref());
+    // Folders of the main pass: final now unless the plan blocked the VM (an error finding)
+    // or changed its values (it is redone below). Committed here so that none is held.
+    let mut ids: Vec<VmId> = staged.keys().copied().collect();
+    ids.sort_unstable();
+    for id in ids {
+        let (Some(s), Some(o)) = (staged.remove(&id), &out_dir) else {
+            continue;
+        };
+        if plan.blocked.contains(&id) || plan.changed.contains(&id) {
+            o.discard(s);
+        } else if let Err(e) = o.commit(s) {
+            write_errors.push(e.to_string());
+        }
+    }
+    drop(staged);
     let texts = Texts {
         inputs,
         stdin: stdin_text,
         limit: opts.compile.limits.max_bytes,
     };
-    let late = second_pass(
-        &ctx,
-        &plan,
-        &texts,
-        &hashes,
-        &doc_of,
-        &mut staged,
+    let late = Late {
+        ctx: &ctx,
+        plan: &plan,
+        texts: &texts,
+        hashes: &hashes,
+        doc_of: &doc_of,
+    };
+    late.run(
+        &mut reporter,
+        io,
+        &mut tally,
         &mut explained,
         &mut stdout_vm,
+        &mut write_errors,
     );
-    // Cross-file and second-pass findings, per file in input order, with the file's text.
-    let mut by_file: BTreeMap<usize, Vec<Diagnostic>> = BTreeMap::new();
-    for (vm, d) in &plan.findings {
-        if let Some(&(fi, _)) = doc_of.get(*vm as usize) {
-            let mut d = d.clone();
-            d.document = plan
-                .origin(*vm)
-                .and_then(|(_, doc)| u32::try_from(doc).ok());
-            by_file.entry(fi).or_default().push(d);
-        }
-    }
-    for (fi, mut ds) in late.diagnostics {
-        by_file.entry(fi).or_default().append(&mut ds);
-    }
-    write_errors.extend(late.write_errors);
-    let late_chunks: Vec<(Chunk, Tally)> = by_file
-        .into_par_iter()
-        .map(|(fi, mut ds)| {
-            let text = texts.read(fi).ok();
-            let name = texts.inputs.get(fi).map(Input::name).unwrap_or_default();
-            let scope = opts.scope_of(&name);
-            let fc = FileCtx {
-                name: &name,
-                text: text.as_deref(),
-                scope: &scope,
-            };
-            postprocess(&fc, &mut ds, opts);
-            let mut t = Tally::default();
-            t.count(&ds);
-            (
-                report::format_chunk(opts.format, &ds, text.as_deref(), opts.color),
-                t,
-            )
-        })
-        .collect();
-    for (c, t) in late_chunks {
-        reporter.emit(io.sink(opts.report_to), &c);
-        tally.errors += t.errors;
-        tally.warnings += t.warnings;
-        tally.io.extend(t.io);
-    }
-    // Artifacts: commit every staged folder whose VM has no error, discard the rest.
-    let mut ids: Vec<VmId> = staged.keys().copied().collect();
-    ids.sort_unstable();
-    for id in ids {
-        let Some(s) = staged.remove(&id) else {
-            continue;
-        };
-        if let Some(o) = &out_dir {
-            if plan.blocked.contains(&id) {
-                o.discard(s);
-            } else if let Err(e) = o.commit(s) {
-                write_errors.push(e.to_string());
-            }
-        }
-    }
     if let (Some(p), Mode::Render { .. }) = (&opts.ipam_state, mode)
         && let Err(e) = crate::write::write_file_atomic(p, plan.state.to_json().as_bytes())
     {
@@ -934,123 +919,206 @@ fn print_artifacts(io: &mut Io, arts: &[Artifact]) {
     }
 }
 
+/// One VM redone by the late pass: its staged folder, its artifacts (for stdout), its
+/// explanation.
+type Redone = (
+    VmId,
+    Option<Staged>,
+    Option<Vec<Artifact>>,
+    Option<Explained>,
+);
+
+/// What one file gives the late pass: its report chunk and the VMs redone in it.
 #[derive(Default)]
-struct Late {
-    diagnostics: BTreeMap<usize, Vec<Diagnostic>>,
+struct LateFile {
+    chunk: Chunk,
+    tally: Tally,
+    vms: Vec<Redone>,
     write_errors: Vec<String>,
 }
 
-/// Re-analyses the VMs the plan gave values to (allocated addresses, MACs that moved).
-#[allow(clippy::too_many_arguments)]
-fn second_pass(
-    ctx: &Ctx<'_>,
-    plan: &Plan,
-    texts: &Texts,
-    hashes: &[u64],
-    doc_of: &[(usize, usize)],
-    staged: &mut HashMap<VmId, Staged>,
-    explained: &mut BTreeMap<VmId, Explained>,
-    stdout_vm: &mut Option<(VmId, Vec<Artifact>)>,
-) -> Late {
-    let mut late = Late::default();
-    let mut per_file: BTreeMap<usize, Vec<(usize, VmId)>> = BTreeMap::new();
-    let mut ids: Vec<VmId> = plan.changed.iter().copied().collect();
-    ids.sort_unstable();
-    for id in ids {
-        if plan.blocked.contains(&id) {
-            continue;
-        }
-        if let Some(&(fi, doc)) = doc_of.get(id as usize) {
-            per_file.entry(fi).or_default().push((doc, id));
-        }
-    }
-    if per_file.is_empty() {
-        return late;
-    }
-    // Folders staged with provisional values are replaced.
-    for vms in per_file.values() {
-        for (_, id) in vms {
-            if let (Some(s), Some(o)) = (staged.remove(id), ctx.out) {
-                o.discard(s);
+/// The late pass: after the plan, the files with cross-file findings or with VMs the plan gave
+/// values to (allocated addresses, MACs that moved) are read again, in input order and in
+/// chunks like the main pass; their VMs are re-resolved and rendered, their findings reported
+/// and their folders committed as each chunk is done, so nothing accumulates over the batch.
+struct Late<'a> {
+    ctx: &'a Ctx<'a>,
+    plan: &'a Plan,
+    texts: &'a Texts,
+    hashes: &'a [u64],
+    doc_of: &'a [(usize, usize)],
+}
+
+impl Late<'_> {
+    fn run(
+        &self,
+        reporter: &mut Reporter,
+        io: &mut Io,
+        tally: &mut Tally,
+        explained: &mut BTreeMap<VmId, Explained>,
+        stdout_vm: &mut Option<(VmId, Vec<Artifact>)>,
+        write_errors: &mut Vec<String>,
+    ) {
+        let opts = self.ctx.opts;
+        // (file, document, VM) to redo, and (file, finding) to report, both in file order.
+        let mut redo: Vec<(usize, usize, VmId)> = self
+            .plan
+            .changed
+            .iter()
+            .filter(|id| !self.plan.blocked.contains(id))
+            .filter_map(|&id| {
+                let &(fi, doc) = self.doc_of.get(id as usize)?;
+                Some((fi, doc, id))
+            })
+            .collect();
+        redo.sort_unstable();
+        let mut found: Vec<(usize, &Diagnostic, VmId)> = self
+            .plan
+            .findings
+            .iter()
+            .filter_map(|(vm, d)| Some((self.doc_of.get(*vm as usize)?.0, d, *vm)))
+            .collect();
+        // Stable: the plan's order (VM, position) within a file.
+        found.sort_by_key(|(fi, _, _)| *fi);
+        let mut files: Vec<usize> = redo
+            .iter()
+            .map(|r| r.0)
+            .chain(found.iter().map(|f| f.0))
+            .collect();
+        files.sort_unstable();
+        files.dedup();
+        for chunk in files.chunks(CHUNK) {
+            let done: Vec<LateFile> = chunk
+                .par_iter()
+                .map(|&fi| {
+                    let slice = |v: &[(usize, usize, VmId)]| {
+                        let a = v.partition_point(|r| r.0 < fi);
+                        let b = v.partition_point(|r| r.0 <= fi);
+                        v.get(a..b).unwrap_or_default().to_vec()
+                    };
+                    let a = found.partition_point(|f| f.0 < fi);
+                    let b = found.partition_point(|f| f.0 <= fi);
+                    let findings = found.get(a..b).unwrap_or_default();
+                    self.file(fi, &slice(&redo), findings)
+                })
+                .collect();
+            for f in done {
+                reporter.emit(io.sink(opts.report_to), &f.chunk);
+                tally.errors += f.tally.errors;
+                tally.warnings += f.tally.warnings;
+                tally.io.extend(f.tally.io);
+                write_errors.extend(f.write_errors);
+                for (id, s, arts, e) in f.vms {
+                    if let (Some(s), Some(o)) = (s, self.ctx.out)
+                        && let Err(e) = o.commit(s)
+                    {
+                        write_errors.push(e.to_string());
+                    }
+                    if let Some(a) = arts {
+                        *stdout_vm = Some((id, a));
+                    }
+                    if let Some(e) = e {
+                        explained.insert(id, e);
+                    }
+                }
             }
         }
     }
-    type Redo = (
-        usize,
-        Vec<Diagnostic>,
-        Vec<(
-            VmId,
-            Option<Staged>,
-            Option<Vec<Artifact>>,
-            Option<Explained>,
-        )>,
-        Vec<String>,
-    );
-    let work: Vec<(usize, Vec<(usize, VmId)>)> = per_file.into_iter().collect();
-    let redone: Vec<Redo> = work
-        .into_par_iter()
-        .map(|(fi, vms)| {
-            let name = texts.inputs.get(fi).map(Input::name).unwrap_or_default();
-            let mut diags = Vec::new();
-            let mut outs = Vec::new();
-            let mut errs = Vec::new();
-            let text = match texts.read(fi) {
-                Ok(t) if hashes.get(fi) == Some(&hash(&t)) => t,
-                Ok(_) => {
-                    diags.push(inputs::unreadable(
-                        &name,
-                        &std::io::Error::other("the file changed during the run; run again"),
-                    ));
-                    return (fi, diags, outs, errs);
-                }
-                Err(d) => {
+
+    /// One file of the late pass: `redo` are its (file, document, VM) to re-resolve, `found`
+    /// its cross-file findings.
+    fn file(
+        &self,
+        fi: usize,
+        redo: &[(usize, usize, VmId)],
+        found: &[(usize, &Diagnostic, VmId)],
+    ) -> LateFile {
+        let ctx = self.ctx;
+        let mut out = LateFile::default();
+        let name = self
+            .texts
+            .inputs
+            .get(fi)
+            .map(Input::name)
+            .unwrap_or_default();
+        let mut diags: Vec<Diagnostic> = found
+            .iter()
+            .map(|(_, d, vm)| {
+                let mut d = (*d).clone();
+                d.document = self
+                    .plan
+                    .origin(*vm)
+                    .and_then(|(_, doc)| u32::try_from(doc).ok());
+                d
+            })
+            .collect();
+        let text = match self.texts.read(fi) {
+            Ok(t) => Some(t),
+            Err(d) => {
+                if !redo.is_empty() {
                     diags.push(d);
-                    return (fi, diags, outs, errs);
                 }
-            };
-            let wanted: HashMap<usize, VmId> = vms.into_iter().collect();
-            let empty = Assigned::default();
-            let fopts = ctx.opts.compile_for(&name);
-            let scope = ctx.opts.scope_of(&name);
-            let previous = ctx.opts.previous_vms(&name);
-            let _ = pipeline::load_each(&text, &fopts.limits, &mut |doc: Doc| {
-                let Some(&id) = wanted.get(&doc.index) else {
-                    return;
-                };
-                let a = plan.assigned(id).unwrap_or(&empty);
-                let mut u = pipeline::analyze_assigned(doc, ctx.catalogs_in(&scope), fopts, a);
-                crate::against::apply(&mut u, &previous, fopts);
-                let Some(vm) = &u.vm else { return };
-                let root = u.root.as_ref();
-                let facts = batch::facts(
-                    vm,
-                    u.resolved.as_ref(),
-                    ctx.catalogs_in(&scope),
-                    fopts.resolve.mac_policy,
-                    &|p| root.map(|r| r.locate(p, false)).unwrap_or_default(),
-                );
-                let (s, arts) = ctx.finish_vm(&name, &u, &facts, &mut diags, &mut errs);
-                outs.push((id, s, arts, ctx.explain(&name, &u)));
-            });
-            (fi, diags, outs, errs)
-        })
-        .collect();
-    for (fi, diags, outs, errs) in redone {
-        if !diags.is_empty() {
-            late.diagnostics.entry(fi).or_default().extend(diags);
+                None
+            }
+        };
+        match &text {
+            Some(t) if !redo.is_empty() && self.hashes.get(fi) != Some(&hash(t)) => {
+                diags.push(inputs::unreadable(
+                    &name,
+                    &std::io::Error::other("the file changed during the run; run again"),
+                ));
+            }
+            Some(t) if !redo.is_empty() => {
+                self.redo(t, &name, redo, &mut diags, &mut out);
+            }
+            _ => {}
         }
-        late.write_errors.extend(errs);
-        for (id, s, arts, e) in outs {
-            if let Some(s) = s {
-                staged.insert(id, s);
-            }
-            if let Some(a) = arts {
-                *stdout_vm = Some((id, a));
-            }
-            if let Some(e) = e {
-                explained.insert(id, e);
-            }
-        }
+        let scope = ctx.opts.scope_of(&name);
+        let fc = FileCtx {
+            name: &name,
+            text: text.as_deref(),
+            scope: &scope,
+        };
+        postprocess(&fc, &mut diags, ctx.opts);
+        out.tally.count(&diags);
+        out.chunk = report::format_chunk(ctx.opts.format, &diags, text.as_deref(), ctx.opts.color);
+        out
     }
-    late
+
+    /// Re-resolves and renders the VMs of one file with the values the plan gave them.
+    fn redo(
+        &self,
+        text: &str,
+        name: &str,
+        redo: &[(usize, usize, VmId)],
+        diags: &mut Vec<Diagnostic>,
+        out: &mut LateFile,
+    ) {
+        let ctx = self.ctx;
+        let wanted: HashMap<usize, VmId> = redo.iter().map(|r| (r.1, r.2)).collect();
+        let empty = Assigned::default();
+        let fopts = ctx.opts.compile_for(name);
+        let scope = ctx.opts.scope_of(name);
+        let previous = ctx.opts.previous_vms(name);
+        let _ = pipeline::load_each(text, &fopts.limits, &mut |doc: Doc| {
+            let Some(&id) = wanted.get(&doc.index) else {
+                return;
+            };
+            let assigned = self.plan.assigned(id);
+            let a = assigned.as_ref().unwrap_or(&empty);
+            let mut u = pipeline::analyze_assigned(doc, ctx.catalogs_in(&scope), fopts, a);
+            crate::against::apply(&mut u, &previous, fopts);
+            let Some(vm) = &u.vm else { return };
+            let root = u.root.as_ref();
+            let facts = batch::facts(
+                vm,
+                u.resolved.as_ref(),
+                ctx.catalogs_in(&scope),
+                fopts.resolve.mac_policy,
+                &|p| root.map(|r| r.locate(p, false)).unwrap_or_default(),
+            );
+            let (s, arts) = ctx.finish_vm(name, &u, &facts, diags, &mut out.write_errors);
+            out.vms.push((id, s, arts, ctx.explain(name, &u)));
+        });
+    }
 }

@@ -475,7 +475,7 @@ fn plan_with(mut units: Vec<(&str, &mut Unit)>, cats: &[NetworkCatalog], opts: &
             && let (Some(v), Some(ver), Some(a)) = (&u.vm, u.version, plan.assigned(vm))
             && u.resolved.is_some()
         {
-            u.resolved = Some(resolve::resolve_assigned(v, ver, cats, &opts.resolve, a));
+            u.resolved = Some(resolve::resolve_assigned(v, ver, cats, &opts.resolve, &a));
         }
         diagnostic::sort(&mut u.diagnostics);
     }

@@ -98,8 +98,14 @@ impl Pool {
 /// Where an allocated address came from, and where a failed one would have.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// The address with the subnet's prefix, and a description of the pool.
-    Allocated { address: Cidr, pool: String },
+    /// The address with the subnet's prefix, its pool (see [`Allocator::describe`]), and
+    /// whether `--ipam-state` kept it. The pool is described once, not per address: a fleet
+    /// allocates hundreds of thousands of addresses from a handful of pools.
+    Allocated {
+        address: Cidr,
+        pool: PoolId,
+        kept: bool,
+    },
     Exhausted {
         network: String,
         subnet: String,
@@ -111,16 +117,26 @@ pub enum Outcome {
 
 /// One interface asking for an address.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub struct Request<'a> {
     pub pool: PoolId,
     /// `namespace/name/interface`: the order in which requests are served.
-    pub key: String,
+    pub key: &'a str,
     /// The address `--ipam-state` remembers for this interface.
     pub pinned: Option<IpAddr>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PoolId(usize);
+
+impl PoolId {
+    pub(crate) fn from_index(i: usize) -> PoolId {
+        PoolId(i)
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self.0
+    }
+}
 
 /// Every pool of a batch's catalogs and the addresses already in use on their subnets.
 #[derive(Debug, Clone, Default)]
@@ -177,9 +193,37 @@ impl Allocator {
         a
     }
 
+    /// What provenance says about an address from `pool` ("net-a 10.0.0.0/24 range
+    /// 10.0.0.10-10.0.0.200").
+    pub fn describe(&self, pool: PoolId, kept: bool) -> String {
+        let desc = self
+            .pools
+            .get(pool.0)
+            .map(Pool::describe)
+            .unwrap_or_default();
+        if kept {
+            format!("{desc}, kept by --ipam-state")
+        } else {
+            desc
+        }
+    }
+
+    /// The network (catalog name) of a pool.
+    pub fn network(&self, pool: PoolId) -> &str {
+        self.pools
+            .get(pool.0)
+            .map(|p| p.network.as_str())
+            .unwrap_or("")
+    }
+
     /// The pool of catalog `catalog` (its index in the batch's catalogs) for a family.
     pub fn pool(&self, catalog: usize, ipv4: bool) -> Option<PoolId> {
         self.by_catalog.get(&(catalog, ipv4)).copied()
+    }
+
+    /// How many pools there are (their ids are `0..len`).
+    pub fn len(&self) -> usize {
+        self.pools.len()
     }
 
     /// Whether any catalog subnet allocates; when none does, nothing needs recording.
@@ -250,10 +294,10 @@ impl Allocator {
 
     /// Serves every request: remembered addresses first (when still valid and free), then
     /// the lowest free address, in key order. The outcome is in the order of `requests`.
-    pub fn allocate(&mut self, requests: &[Request]) -> Vec<Outcome> {
+    pub fn allocate(&mut self, requests: &[Request<'_>]) -> Vec<Outcome> {
         let mut out: Vec<Option<Outcome>> = vec![None; requests.len()];
         let mut order: Vec<usize> = (0..requests.len()).collect();
-        order.sort_by(|&a, &b| requests[a].key.cmp(&requests[b].key).then(a.cmp(&b)));
+        order.sort_by(|&a, &b| requests[a].key.cmp(requests[b].key).then(a.cmp(&b)));
         for &i in &order {
             let r = &requests[i];
             let Some(ip) = r.pinned else { continue };
@@ -317,18 +361,11 @@ impl Allocator {
     }
 
     fn allocated(&self, p: PoolId, ip: IpAddr, kept: bool) -> Outcome {
-        let (prefix, desc) = self
-            .pools
-            .get(p.0)
-            .map(|x| (x.subnet.prefix, x.describe()))
-            .unwrap_or((32, String::new()));
+        let prefix = self.pools.get(p.0).map(|x| x.subnet.prefix).unwrap_or(32);
         Outcome::Allocated {
             address: Cidr { addr: ip, prefix },
-            pool: if kept {
-                format!("{desc}, kept by --ipam-state")
-            } else {
-                desc
-            },
+            pool: p,
+            kept,
         }
     }
 }
@@ -358,10 +395,10 @@ mod tests {
         }
     }
 
-    fn req(a: &Allocator, cat: usize, key: &str) -> Request {
+    fn req<'a>(a: &Allocator, cat: usize, key: &'a str) -> Request<'a> {
         Request {
             pool: a.pool(cat, true).unwrap(),
-            key: key.into(),
+            key,
             pinned: None,
         }
     }
@@ -414,9 +451,8 @@ mod tests {
             &[],
         )];
         let mut a = Allocator::new(&cats);
-        let reqs: Vec<Request> = (0..5)
-            .map(|i| req(&a, 0, &format!("ns/vm{i}/eth0")))
-            .collect();
+        let keys: Vec<String> = (0..5).map(|i| format!("ns/vm{i}/eth0")).collect();
+        let reqs: Vec<Request> = keys.iter().map(|k| req(&a, 0, k)).collect();
         let got = a.allocate(&reqs);
         assert_eq!(addr(&got[2]), "10.0.0.12/24");
         match &got[3] {

@@ -22,7 +22,7 @@ const STATIC_RANGE_MASK: u32 = 0x3f_ffff;
 pub const ROUNDS: u32 = 64;
 
 /// 64-bit FNV-1a.
-fn fnv1a64(parts: &[&[u8]]) -> u64 {
+pub(crate) fn fnv1a64(parts: &[&[u8]]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for p in parts {
         for b in *p {

@@ -15,7 +15,7 @@ pub mod mac;
 pub mod state;
 
 use crate::diagnostic::{Code, Diagnostic, Related, Severity, Span};
-use crate::ip::{parse_cidr, parse_mac};
+use crate::ip::{Cidr, parse_cidr, parse_mac};
 use crate::model::{NetworkCatalog, VirtualMachine};
 use crate::resolve::{
     Assigned, MacPolicy, Resolved, Source, derive_mac_key, derived_mac_source, find_catalog,
@@ -118,7 +118,6 @@ struct AllocNeed {
     catalog: usize,
     ipv4: bool,
     key: String,
-    network: String,
     at: Span,
 }
 
@@ -226,7 +225,6 @@ pub fn facts(
                     catalog: ci,
                     ipv4,
                     key: format!("{namespace}/{name}/{}", i.name),
-                    network: cat.metadata.name.clone().unwrap_or_default(),
                     at: locate(&path),
                 });
             }
@@ -243,22 +241,105 @@ struct VmRec {
     document: u32,
     /// `namespace/name` as written (namespace defaulted).
     ident: Box<str>,
+    /// Lower case; empty for a VM with errors (it has no keys).
+    fqdn: Box<str>,
 }
 
+/// What kind of value a key is; part of the key, so an IPv4 address never equals an IPv6
+/// one and a name never equals an FQDN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Kind {
+    Name,
+    Fqdn,
+    Ip4,
+    Ip6,
+    Mac,
+}
+
+/// A key as the index keeps it: fixed size, so a batch of any size is one flat vector sorted
+/// once at the end, not a hash table of boxed strings (which cost ~70 bytes per key at fleet
+/// size). Addresses and MACs are stored exactly. Names and FQDNs are stored as a 64-bit hash
+/// that only groups candidates: a group is split again by the exact strings its VMs keep, so
+/// a hash collision can never report a duplicate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Packed {
+    scope: u16,
+    kind: Kind,
+    value: [u8; 16],
+}
+
+impl Packed {
+    fn new(scope: u16, key: &Key) -> Packed {
+        let mut value = [0u8; 16];
+        let kind = match key {
+            Key::Name(s) | Key::Fqdn(s) => {
+                let h = mac::fnv1a64(&[s.as_bytes()]).to_be_bytes();
+                if let Some(v) = value.get_mut(..8) {
+                    v.copy_from_slice(&h);
+                }
+                if matches!(key, Key::Name(_)) {
+                    Kind::Name
+                } else {
+                    Kind::Fqdn
+                }
+            }
+            Key::Ip(IpAddr::V4(a)) => {
+                if let Some(v) = value.get_mut(..4) {
+                    v.copy_from_slice(&a.octets());
+                }
+                Kind::Ip4
+            }
+            Key::Ip(IpAddr::V6(a)) => {
+                value = a.octets();
+                Kind::Ip6
+            }
+            Key::Mac(m) => {
+                if let Some(v) = value.get_mut(..6) {
+                    v.copy_from_slice(m);
+                }
+                Kind::Mac
+            }
+        };
+        Packed { scope, kind, value }
+    }
+
+    /// The address or MAC back from its bytes (names come from the VM records).
+    fn ip(&self) -> Option<IpAddr> {
+        match self.kind {
+            Kind::Ip4 => {
+                let [a, b, c, d, ..] = self.value;
+                Some(IpAddr::from([a, b, c, d]))
+            }
+            Kind::Ip6 => Some(IpAddr::from(self.value)),
+            _ => None,
+        }
+    }
+
+    fn mac(&self) -> [u8; 6] {
+        let [a, b, c, d, e, f, ..] = self.value;
+        [a, b, c, d, e, f]
+    }
+}
+
+/// One occurrence of a key.
 #[derive(Debug, Clone, Copy)]
-struct Slot {
-    first: Loc,
-    /// Index into `dups` once a second location shows up.
-    dups: u32,
+struct Entry {
+    key: Packed,
+    loc: Loc,
 }
 
-const NO_DUPS: u32 = u32::MAX;
+/// A byte range of the planner's key arena (`namespace/name/interface` strings).
+#[derive(Debug, Clone, Copy)]
+struct Text {
+    start: usize,
+    len: u32,
+}
 
 #[derive(Debug)]
 struct DeriveReq {
     vm: VmId,
     iface: u8,
-    key: Box<str>,
+    key: Text,
     provisional: Option<[u8; 6]>,
 }
 
@@ -268,8 +349,7 @@ struct AllocReq {
     iface: u8,
     pool: PoolId,
     ipv4: bool,
-    key: Box<str>,
-    network: Box<str>,
+    key: Text,
     at: Loc,
 }
 
@@ -282,14 +362,16 @@ pub struct Planner {
     file_scope: Vec<u16>,
     scopes: Vec<Box<str>>,
     vms: Vec<VmRec>,
-    index: HashMap<(u16, Key), Slot>,
-    dups: Vec<Vec<Loc>>,
+    entries: Vec<Entry>,
     explicit_macs: HashSet<[u8; 6]>,
+    /// Every request's `namespace/name/interface`, back to back.
+    arena: String,
     derive: Vec<DeriveReq>,
     alloc: Vec<AllocReq>,
     /// VMs that asked for an address (even one no pool can serve): always re-resolved.
     waiting: HashSet<VmId>,
     incomplete: bool,
+    record_state: bool,
 }
 
 impl Planner {
@@ -301,14 +383,21 @@ impl Planner {
             file_scope: Vec::new(),
             scopes: Vec::new(),
             vms: Vec::new(),
-            index: HashMap::new(),
-            dups: Vec::new(),
+            entries: Vec::new(),
             explicit_macs: HashSet::new(),
+            arena: String::new(),
             derive: Vec::new(),
             alloc: Vec::new(),
             waiting: HashSet::new(),
             incomplete: false,
+            record_state: false,
         }
+    }
+
+    /// Makes [`Planner::finish`] fill [`Plan::state`] (for `--ipam-state`); without it the
+    /// plan does not hold a second copy of every derived MAC and allocated address.
+    pub fn record_state(&mut self) {
+        self.record_state = true;
     }
 
     /// Registers a file; `scope` partitions the cross-file checks (use one string for the
@@ -336,13 +425,39 @@ impl Planner {
         self.files.get(f as usize).map(|s| &**s).unwrap_or("-")
     }
 
+    fn intern(&mut self, s: &str) -> Text {
+        let start = self.arena.len();
+        self.arena.push_str(s);
+        Text {
+            start,
+            len: u32::try_from(s.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn text(&self, t: Text) -> &str {
+        self.arena
+            .get(t.start..t.start + t.len as usize)
+            .unwrap_or("")
+    }
+
     pub fn add_vm(&mut self, file: FileId, document: usize, facts: VmFacts) -> VmId {
         let vm = VmId::try_from(self.vms.len()).unwrap_or(VmId::MAX);
         let scope = self.file_scope.get(file as usize).copied().unwrap_or(0);
+        let mut fqdn: Box<str> = "".into();
+        for (key, field, span) in &facts.keys {
+            if let Key::Fqdn(f) = key {
+                fqdn = f.clone();
+            }
+            self.entries.push(Entry {
+                key: Packed::new(scope, key),
+                loc: Loc::new(vm, *field, *span),
+            });
+        }
         self.vms.push(VmRec {
             file,
             document: u32::try_from(document).unwrap_or(u32::MAX),
             ident: format!("{}/{}", facts.namespace, facts.name).into(),
+            fqdn,
         });
         self.explicit_macs.extend(facts.explicit_macs);
         if !self.allocator.is_empty() {
@@ -350,32 +465,12 @@ impl Planner {
                 self.allocator.mark_used(a);
             }
         }
-        for (key, field, span) in facts.keys {
-            let loc = Loc::new(vm, field, span);
-            match self.index.entry((scope, key)) {
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(Slot {
-                        first: loc,
-                        dups: NO_DUPS,
-                    });
-                }
-                std::collections::hash_map::Entry::Occupied(mut e) => {
-                    let slot = e.get_mut();
-                    if slot.dups == NO_DUPS {
-                        slot.dups = u32::try_from(self.dups.len()).unwrap_or(NO_DUPS);
-                        self.dups.push(vec![slot.first]);
-                    }
-                    if let Some(d) = self.dups.get_mut(slot.dups as usize) {
-                        d.push(loc);
-                    }
-                }
-            }
-        }
         for (iface, key, provisional) in facts.derive {
+            let key = self.intern(&key);
             self.derive.push(DeriveReq {
                 vm,
                 iface,
-                key: key.into(),
+                key,
                 provisional,
             });
         }
@@ -386,13 +481,13 @@ impl Planner {
             let Some(pool) = self.allocator.pool(a.catalog, a.ipv4) else {
                 continue;
             };
+            let key = self.intern(&a.key);
             self.alloc.push(AllocReq {
                 vm,
                 iface: a.iface,
                 pool,
                 ipv4: a.ipv4,
-                key: a.key.into(),
-                network: a.network.into(),
+                key,
                 at: Loc::new(vm, Field::Interface { iface: a.iface }, a.at),
             });
         }
@@ -423,15 +518,53 @@ impl Planner {
         d
     }
 
-    fn duplicate_findings(&self, out: &mut Vec<(VmId, Diagnostic)>) {
-        let mut groups: Vec<(&Key, &Vec<Loc>)> = self
-            .index
-            .iter()
-            .filter(|(_, s)| s.dups != NO_DUPS)
-            .filter_map(|((_, k), s)| Some((k, self.dups.get(s.dups as usize)?)))
-            .collect();
+    /// The exact string a name or FQDN key of `vm` stands for.
+    fn exact(&self, kind: Kind, vm: VmId) -> String {
+        match (kind, self.vms.get(vm as usize)) {
+            (Kind::Name, Some(r)) => r.ident.to_lowercase(),
+            (Kind::Fqdn, Some(r)) => r.fqdn.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// Groups of two or more locations that hold one value, each group in VM order, the
+    /// groups in the order of their first location.
+    fn duplicate_groups(&mut self) -> Vec<(Packed, Vec<Loc>)> {
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.sort_unstable_by_key(|e| (e.key, e.loc.vm, e.loc.line, e.loc.column));
+        let mut groups: Vec<(Packed, Vec<Loc>)> = Vec::new();
+        for run in entries.chunk_by(|a, b| a.key == b.key) {
+            let Some(first) = run.first() else { continue };
+            if run.len() < 2 {
+                continue;
+            }
+            let key = first.key;
+            if matches!(key.kind, Kind::Name | Kind::Fqdn) {
+                // The hash only grouped candidates: split by the exact string.
+                let mut exact: Vec<(String, Vec<Loc>)> = Vec::new();
+                for e in run {
+                    let s = self.exact(key.kind, e.loc.vm);
+                    match exact.iter_mut().find(|(x, _)| *x == s) {
+                        Some((_, locs)) => locs.push(e.loc),
+                        None => exact.push((s, vec![e.loc])),
+                    }
+                }
+                groups.extend(
+                    exact
+                        .into_iter()
+                        .filter(|(_, l)| l.len() > 1)
+                        .map(|(_, l)| (key, l)),
+                );
+            } else {
+                groups.push((key, run.iter().map(|e| e.loc).collect()));
+            }
+        }
         groups.sort_by_key(|(_, locs)| locs.first().map(|l| (l.vm, l.line, l.column)));
-        for (key, locs) in groups {
+        groups
+    }
+
+    fn duplicate_findings(&mut self, out: &mut Vec<(VmId, Diagnostic)>) {
+        for (key, locs) in self.duplicate_groups() {
             for (i, here) in locs.iter().enumerate() {
                 let others: Vec<&Loc> = locs
                     .iter()
@@ -450,8 +583,8 @@ impl Planner {
                 }
                 let list = list.join(", ");
                 let path = here.field.path();
-                let d = match key {
-                    Key::Name(_) => Diagnostic::new(
+                let d = match key.kind {
+                    Kind::Name => Diagnostic::new(
                         Code::DuplicateInBatch,
                         path,
                         format!(
@@ -465,22 +598,25 @@ impl Planner {
                     .with_help(
                         "one namespace/name is one object and one output folder (an empty namespace is `default`, as kubectl reads it; case is ignored because output folders may live on a case-insensitive file system)",
                     ),
-                    Key::Ip(ip) => Diagnostic::invalid(
+                    Kind::Ip4 | Kind::Ip6 => {
+                        let ip = key.ip().map(|i| i.to_string()).unwrap_or_default();
+                        Diagnostic::invalid(
+                            Code::DuplicateInBatch,
+                            path,
+                            &ip,
+                            &format!("address {ip} is also assigned to {list}"),
+                        )
+                    }
+                    Kind::Mac => Diagnostic::invalid(
                         Code::DuplicateInBatch,
                         path,
-                        &ip.to_string(),
-                        &format!("address {ip} is also assigned to {list}"),
-                    ),
-                    Key::Mac(m) => Diagnostic::invalid(
-                        Code::DuplicateInBatch,
-                        path,
-                        &crate::ip::format_mac(m),
+                        &crate::ip::format_mac(&key.mac()),
                         &format!("MAC address is also used by {list}"),
                     ),
-                    Key::Fqdn(f) => Diagnostic::invalid(
+                    Kind::Fqdn => Diagnostic::invalid(
                         Code::DuplicateHostNameInBatch,
                         path,
-                        f,
+                        &self.exact(Kind::Fqdn, here.vm),
                         &format!("host name is also used by {list}"),
                     ),
                 };
@@ -506,116 +642,147 @@ impl Planner {
     }
 
     /// Decides everything. `state` is the previous run's `--ipam-state`, if any.
-    pub fn finish(self, state: Option<&IpamState>) -> Plan {
+    pub fn finish(mut self, state: Option<&IpamState>) -> Plan {
         let mut findings = Vec::new();
         self.duplicate_findings(&mut findings);
-        let present: HashSet<&str> = self.vms.iter().map(|v| &*v.ident).collect();
-        let keep = |key: &str| self.incomplete || present.contains(state::vm_of(key));
         let empty = IpamState::default();
         let old = state.unwrap_or(&empty);
+        let remembers = !old.macs.is_empty() || !old.addresses.is_empty();
+        let present: HashSet<&str> = if remembers && !self.incomplete {
+            self.vms.iter().map(|v| &*v.ident).collect()
+        } else {
+            HashSet::new()
+        };
+        let keep = |key: &str| self.incomplete || present.contains(state::vm_of(key));
+        let record = self.record_state;
         let mut new_state = IpamState::default();
-        let mut assigned: HashMap<VmId, Assigned> = HashMap::new();
         let mut changed: HashSet<VmId> = self.waiting.clone();
 
         // Derived MACs: remembered ones first, then rounds for the rest.
         let mut taken = self.explicit_macs.clone();
-        let requested: HashMap<&str, usize> = self
-            .derive
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (&*d.key, i))
-            .collect();
-        let mut mac_of: Vec<Option<([u8; 6], Source)>> = vec![None; self.derive.len()];
-        for (key, value) in &old.macs {
-            let Some(m) = parse_mac(value) else { continue };
-            if !keep(key) || self.explicit_macs.contains(&m) || taken.contains(&m) {
-                continue;
-            }
-            taken.insert(m);
-            new_state.macs.insert(key.clone(), value.clone());
-            if let Some(&i) = requested.get(key.as_str()) {
-                mac_of[i] = Some((
-                    m,
-                    Source::Derived(format!(
-                        "--mac-policy derive, kept by --ipam-state for \"{key}\""
-                    )),
-                ));
+        let mut mac_of: Vec<Option<([u8; 6], MacWhy)>> = Vec::new();
+        mac_of.resize_with(self.derive.len(), || None);
+        if !old.macs.is_empty() {
+            let requested: HashMap<&str, usize> = self
+                .derive
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (self.text(d.key), i))
+                .collect();
+            for (key, value) in &old.macs {
+                let Some(m) = parse_mac(value) else { continue };
+                if !keep(key) || self.explicit_macs.contains(&m) || taken.contains(&m) {
+                    continue;
+                }
+                taken.insert(m);
+                if record {
+                    new_state.macs.insert(key.clone(), value.clone());
+                }
+                if let Some(slot) = requested.get(key.as_str()).and_then(|&i| mac_of.get_mut(i)) {
+                    *slot = Some((m, MacWhy::Kept));
+                }
             }
         }
-        let open: Vec<usize> = (0..self.derive.len())
-            .filter(|i| mac_of[*i].is_none())
-            .collect();
-        let keys: Vec<&str> = open.iter().map(|&i| &*self.derive[i].key).collect();
-        for (&i, (m, how)) in open.iter().zip(mac::assign(&keys, &taken)) {
-            mac_of[i] = Some((m, derived_mac_source(&self.derive[i].key, how)));
+        {
+            let open: Vec<usize> = (0..self.derive.len())
+                .filter(|&i| mac_of.get(i).is_some_and(Option::is_none))
+                .collect();
+            let keys: Vec<&str> = open
+                .iter()
+                .filter_map(|&i| self.derive.get(i).map(|d| self.text(d.key)))
+                .collect();
+            for (&i, (m, how)) in open.iter().zip(mac::assign(&keys, &taken)) {
+                if let Some(slot) = mac_of.get_mut(i) {
+                    *slot = Some((m, MacWhy::Derived(how)));
+                }
+            }
         }
-        for (d, m) in self.derive.iter().zip(mac_of) {
-            let Some((m, why)) = m else { continue };
-            new_state
-                .macs
-                .insert(d.key.to_string(), crate::ip::format_mac(&m));
-            if d.provisional != Some(m) {
+        for (d, m) in self.derive.iter().zip(&mac_of) {
+            let Some((m, _)) = m else { continue };
+            if record {
+                new_state
+                    .macs
+                    .insert(self.text(d.key).to_string(), crate::ip::format_mac(m));
+            }
+            if d.provisional != Some(*m) {
                 changed.insert(d.vm);
             }
-            assigned
-                .entry(d.vm)
-                .or_default()
-                .macs
-                .push((usize::from(d.iface), m, why));
         }
 
         // Addresses: remembered ones stay reserved while their VM exists.
         let mut allocator = self.allocator.clone();
-        let wanted: HashSet<(&str, &str)> =
-            self.alloc.iter().map(|a| (&*a.key, &*a.network)).collect();
         let mut pinned: HashMap<(&str, &str, bool), IpAddr> = HashMap::new();
-        for (key, list) in &old.addresses {
-            if !keep(key) {
-                continue;
-            }
-            for a in list {
-                let Ok(c) = parse_cidr(&a.address) else {
+        if !old.addresses.is_empty() {
+            let wanted: HashSet<(&str, &str)> = self
+                .alloc
+                .iter()
+                .map(|a| (self.text(a.key), self.allocator.network(a.pool)))
+                .collect();
+            for (key, list) in &old.addresses {
+                if !keep(key) {
                     continue;
-                };
-                if wanted.contains(&(key.as_str(), a.network.as_str())) {
-                    pinned.insert((key, &a.network, c.is_ipv4()), c.addr);
-                } else {
-                    allocator.mark_used(c.addr);
-                    new_state
-                        .addresses
-                        .entry(key.clone())
-                        .or_default()
-                        .push(a.clone());
+                }
+                for a in list {
+                    let Ok(c) = parse_cidr(&a.address) else {
+                        continue;
+                    };
+                    if wanted.contains(&(key.as_str(), a.network.as_str())) {
+                        pinned.insert((key, &a.network, c.is_ipv4()), c.addr);
+                    } else {
+                        allocator.mark_used(c.addr);
+                        if record {
+                            new_state
+                                .addresses
+                                .entry(key.clone())
+                                .or_default()
+                                .push(a.clone());
+                        }
+                    }
                 }
             }
         }
-        let requests: Vec<Request> = self
+        let requests: Vec<Request<'_>> = self
             .alloc
             .iter()
-            .map(|a| Request {
-                pool: a.pool,
-                key: a.key.to_string(),
-                pinned: pinned.get(&(&*a.key, &*a.network, a.ipv4)).copied(),
+            .map(|a| {
+                let key = self.text(a.key);
+                Request {
+                    pool: a.pool,
+                    key,
+                    pinned: pinned
+                        .get(&(key, self.allocator.network(a.pool), a.ipv4))
+                        .copied(),
+                }
             })
             .collect();
-        let mut blocked: HashSet<VmId> = HashSet::new();
-        for (a, o) in self.alloc.iter().zip(allocator.allocate(&requests)) {
+        let outcomes = allocator.allocate(&requests);
+        drop(requests);
+        let mut addrs: Vec<AddrAssigned> = Vec::new();
+        for (a, o) in self.alloc.iter().zip(outcomes) {
             match o {
-                Outcome::Allocated { address, pool } => {
-                    new_state
-                        .addresses
-                        .entry(a.key.to_string())
-                        .or_default()
-                        .push(state::Address {
-                            network: a.network.to_string(),
-                            address: address.to_string(),
-                        });
+                Outcome::Allocated {
+                    address,
+                    pool,
+                    kept,
+                } => {
+                    if record {
+                        new_state
+                            .addresses
+                            .entry(self.text(a.key).to_string())
+                            .or_default()
+                            .push(state::Address {
+                                network: self.allocator.network(a.pool).to_string(),
+                                address: address.to_string(),
+                            });
+                    }
                     changed.insert(a.vm);
-                    assigned.entry(a.vm).or_default().addresses.push((
-                        usize::from(a.iface),
+                    addrs.push(AddrAssigned {
+                        vm: a.vm,
+                        iface: a.iface,
                         address,
-                        Source::Allocated(pool),
-                    ));
+                        pool,
+                        kept,
+                    });
                 }
                 Outcome::Exhausted {
                     network,
@@ -639,11 +806,30 @@ impl Planner {
                 }
             }
         }
+        // Only the VMs the second pass re-resolves need their values from the plan.
+        let mut macs: Vec<MacAssigned> = self
+            .derive
+            .iter()
+            .zip(mac_of)
+            .filter(|(d, _)| changed.contains(&d.vm))
+            .filter_map(|(d, m)| {
+                let (mac, why) = m?;
+                Some(MacAssigned {
+                    vm: d.vm,
+                    iface: d.iface,
+                    mac,
+                    key: self.text(d.key).into(),
+                    why,
+                })
+            })
+            .collect();
+        macs.sort_by_key(|m| m.vm);
+        addrs.sort_by_key(|a| a.vm);
         for list in new_state.addresses.values_mut() {
             list.sort_by(|a, b| (&a.network, &a.address).cmp(&(&b.network, &b.address)));
         }
         // Entries of VMs that are gone are released; when the batch is incomplete nothing is.
-        if self.incomplete {
+        if self.incomplete && record {
             for (k, v) in &old.macs {
                 new_state.macs.entry(k.clone()).or_insert_with(|| v.clone());
             }
@@ -654,6 +840,7 @@ impl Planner {
                     .or_insert_with(|| v.clone());
             }
         }
+        let mut blocked: HashSet<VmId> = HashSet::new();
         for (vm, d) in &findings {
             if d.severity == Severity::Error {
                 blocked.insert(*vm);
@@ -661,9 +848,17 @@ impl Planner {
         }
         findings.sort_by_key(|(vm, d)| (*vm, d.line, d.column));
         let origins = self.vms.iter().map(|v| (v.file, v.document)).collect();
+        let pools = (0..allocator.len())
+            .map(|p| {
+                let p = alloc::PoolId::from_index(p);
+                (allocator.describe(p, false), allocator.describe(p, true))
+            })
+            .collect();
         Plan {
             findings,
-            assigned,
+            macs,
+            addrs,
+            pools,
             changed,
             blocked,
             state: new_state,
@@ -673,25 +868,94 @@ impl Planner {
     }
 }
 
+/// Why a NIC has its derived MAC.
+#[derive(Debug, Clone, Copy)]
+enum MacWhy {
+    Kept,
+    Derived(mac::How),
+}
+
+#[derive(Debug, Clone)]
+struct MacAssigned {
+    vm: VmId,
+    iface: u8,
+    mac: [u8; 6],
+    key: Box<str>,
+    why: MacWhy,
+}
+
+#[derive(Debug, Clone)]
+struct AddrAssigned {
+    vm: VmId,
+    iface: u8,
+    address: Cidr,
+    pool: PoolId,
+    kept: bool,
+}
+
 /// What a batch decided.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     /// Cross-file findings with file, line and column set (no byte range), by VM.
     pub findings: Vec<(VmId, Diagnostic)>,
-    assigned: HashMap<VmId, Assigned>,
+    /// Derived MACs and allocated addresses of the changed VMs, by VM; their provenance is
+    /// written out only when [`Plan::assigned`] asks.
+    macs: Vec<MacAssigned>,
+    addrs: Vec<AddrAssigned>,
+    /// Each pool's description, as allocated and as kept by `--ipam-state`.
+    pools: Vec<(String, String)>,
     /// VMs whose values differ from their provisional resolution (re-resolve them).
     pub changed: HashSet<VmId>,
     /// VMs with an error finding: they get no artifacts.
     pub blocked: HashSet<VmId>,
-    /// The `--ipam-state` to write.
+    /// The `--ipam-state` to write (filled when the planner was asked to record it).
     pub state: IpamState,
     origins: Vec<(FileId, u32)>,
     pub policy: MacPolicy,
 }
 
 impl Plan {
-    pub fn assigned(&self, vm: VmId) -> Option<&Assigned> {
-        self.assigned.get(&vm)
+    /// The MACs and addresses the batch gave a VM it changed, with their provenance.
+    pub fn assigned(&self, vm: VmId) -> Option<Assigned> {
+        let m = {
+            let a = self.macs.partition_point(|x| x.vm < vm);
+            let b = self.macs.partition_point(|x| x.vm <= vm);
+            self.macs.get(a..b).unwrap_or_default()
+        };
+        let ad = {
+            let a = self.addrs.partition_point(|x| x.vm < vm);
+            let b = self.addrs.partition_point(|x| x.vm <= vm);
+            self.addrs.get(a..b).unwrap_or_default()
+        };
+        if m.is_empty() && ad.is_empty() {
+            return None;
+        }
+        Some(Assigned {
+            macs: m
+                .iter()
+                .map(|x| {
+                    let why = match x.why {
+                        MacWhy::Kept => Source::Derived(format!(
+                            "--mac-policy derive, kept by --ipam-state for \"{}\"",
+                            x.key
+                        )),
+                        MacWhy::Derived(how) => derived_mac_source(&x.key, how),
+                    };
+                    (usize::from(x.iface), x.mac, why)
+                })
+                .collect(),
+            addresses: ad
+                .iter()
+                .map(|x| {
+                    let from = self
+                        .pools
+                        .get(x.pool.index())
+                        .map(|(a, k)| if x.kept { k.clone() } else { a.clone() })
+                        .unwrap_or_default();
+                    (usize::from(x.iface), x.address, Source::Allocated(from))
+                })
+                .collect(),
+        })
     }
 
     /// File and document index of a VM.
@@ -710,5 +974,203 @@ impl Plan {
             }
         }
         m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(line: u32) -> Span {
+        Span {
+            line,
+            column: 3,
+            end_line: line,
+            end_column: 9,
+            start: 0,
+            end: 0,
+        }
+    }
+
+    fn vm(ns: &str, name: &str, fqdn: &str, keys: Vec<(Key, Field, Span)>) -> VmFacts {
+        let mut all = vec![
+            (
+                Key::Name(format!("{ns}/{name}").to_lowercase().into()),
+                Field::Name,
+                at(1),
+            ),
+            (Key::Fqdn(fqdn.into()), Field::HostName(false), at(2)),
+        ];
+        all.extend(keys);
+        VmFacts {
+            namespace: ns.into(),
+            name: name.into(),
+            clean: true,
+            keys: all,
+            ..VmFacts::default()
+        }
+    }
+
+    fn ip(s: &str) -> Key {
+        Key::Ip(s.parse().unwrap_or(IpAddr::from([0, 0, 0, 0])))
+    }
+
+    fn addr(iface: u8) -> Field {
+        Field::Address { iface, index: 0 }
+    }
+
+    /// (code, file, line, message) of every finding, in plan order.
+    fn findings(p: &Plan) -> Vec<(String, String, u32, String)> {
+        p.findings
+            .iter()
+            .map(|(_, d)| {
+                (
+                    d.code.as_str().to_string(),
+                    d.file.clone().unwrap_or_default(),
+                    d.line.unwrap_or(0),
+                    d.message.clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_duplicate_is_reported_at_every_place_and_names_the_others() {
+        let mut p = Planner::new(&[], MacPolicy::default());
+        let a = p.add_file("a.yaml", "");
+        let b = p.add_file("b.yaml", "");
+        let c = p.add_file("c.yaml", "");
+        p.add_vm(
+            a,
+            0,
+            vm(
+                "ns",
+                "one",
+                "one.example",
+                vec![(ip("10.0.0.5"), addr(0), at(9))],
+            ),
+        );
+        p.add_vm(
+            b,
+            0,
+            vm(
+                "ns",
+                "two",
+                "two.example",
+                vec![(ip("10.0.0.5"), addr(1), at(12))],
+            ),
+        );
+        // The same address in IPv6 notation is another address; another scope is another batch.
+        p.add_vm(
+            c,
+            0,
+            vm(
+                "ns",
+                "three",
+                "three.example",
+                vec![(ip("::ffff:10.0.0.5"), addr(0), at(9))],
+            ),
+        );
+        let got = findings(&p.finish(None));
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!((got[0].1.as_str(), got[0].2), ("a.yaml", 9));
+        assert_eq!((got[1].1.as_str(), got[1].2), ("b.yaml", 12));
+        assert!(got[0].3.contains("ns/two (b.yaml, document 1)"), "{got:?}");
+        assert!(got[1].3.contains("ns/one (a.yaml, document 1)"), "{got:?}");
+        assert!(
+            got.iter()
+                .all(|g| g.0 == "GN206" && g.3.contains("10.0.0.5"))
+        );
+    }
+
+    #[test]
+    fn names_ignore_case_fqdns_and_macs_are_exact_and_scopes_are_apart() {
+        let mut p = Planner::new(&[], MacPolicy::default());
+        let a = p.add_file("a.yaml", "");
+        let b = p.add_file("b.yaml", "");
+        let other = p.add_file("other/c.yaml", "other");
+        let mac = Key::Mac([0, 0x50, 0x56, 1, 2, 3]);
+        p.add_vm(
+            a,
+            0,
+            vm(
+                "ns",
+                "Web",
+                "web.example",
+                vec![(mac.clone(), Field::Mac { iface: 0 }, at(7))],
+            ),
+        );
+        p.add_vm(b, 1, vm("ns", "web", "web.example", vec![]));
+        p.add_vm(
+            other,
+            0,
+            vm(
+                "ns",
+                "web",
+                "web.example",
+                vec![(mac, Field::Mac { iface: 0 }, at(7))],
+            ),
+        );
+        let got = findings(&p.finish(None));
+        let codes: Vec<(&str, &str, u32)> = got
+            .iter()
+            .map(|g| (g.0.as_str(), g.1.as_str(), g.2))
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                ("GN206", "a.yaml", 1),
+                ("GN219", "a.yaml", 2),
+                ("GN206", "b.yaml", 1),
+                ("GN219", "b.yaml", 2)
+            ],
+            "{got:?}"
+        );
+        assert!(got[1].3.contains("document 2"), "{got:?}");
+    }
+
+    #[test]
+    fn distinct_names_are_never_duplicates_at_fleet_size() {
+        let mut p = Planner::new(&[], MacPolicy::default());
+        let f = p.add_file("fleet.yaml", "");
+        for i in 0..50_000u32 {
+            let [_, x, y, z] = i.to_be_bytes();
+            let keys = vec![(ip(&format!("10.{x}.{y}.{z}")), addr(0), at(9))];
+            p.add_vm(
+                f,
+                i as usize,
+                vm("ns", &format!("vm-{i}"), &format!("vm-{i}.example"), keys),
+            );
+        }
+        assert!(p.finish(None).findings.is_empty());
+    }
+
+    #[test]
+    fn the_state_is_recorded_only_when_asked() {
+        let facts = |name: &str| VmFacts {
+            namespace: "ns".into(),
+            name: name.into(),
+            clean: true,
+            derive: vec![(0, format!("ns/{name}/eth0"), None)],
+            ..VmFacts::default()
+        };
+        for record in [false, true] {
+            let mut p = Planner::new(&[], MacPolicy::Derive);
+            if record {
+                p.record_state();
+            }
+            let f = p.add_file("a.yaml", "");
+            let id = p.add_vm(f, 0, facts("a"));
+            let plan = p.finish(None);
+            assert_eq!(plan.state.macs.len(), usize::from(record));
+            // No provisional MAC: the VM changed, and the plan gives it one with provenance.
+            let a = plan.assigned(id).unwrap_or_default();
+            assert_eq!(a.macs.len(), 1);
+            assert!(
+                a.macs[0].2.to_string().contains("ns/a/eth0"),
+                "{:?}",
+                a.macs
+            );
+        }
     }
 }
