@@ -1,5 +1,6 @@
 // Bundles the previewer into dist/: index.html, app.js (CodeMirror + the page + the wasm
-// glue, minified), app.css and guestnet_wasm_bg.wasm. dist/ is a plain static folder: serve
+// glue, minified), app.css, guestnet_wasm_bg.wasm and guestnet_wasm_lazy.wasm (fetched on
+// first use). dist/ is a plain static folder: serve
 // it from anywhere (`python3 -m http.server -d web/dist`), no server code, works offline.
 // Prints raw and gzip sizes; test/budget.test.mjs holds them to the budgets.
 import { build } from "esbuild";
@@ -41,6 +42,8 @@ await build({
 });
 copyFileSync(join(here, "index.html"), join(dist, "index.html"));
 copyFileSync(join(pkg, "guestnet_wasm_bg.wasm"), join(dist, "guestnet_wasm_bg.wasm"));
+// The module's second part, fetched on first use (v1alpha1-v1alpha4 input, convert).
+copyFileSync(join(pkg, "guestnet_wasm_lazy.wasm"), join(dist, "guestnet_wasm_lazy.wasm"));
 
 let raw = 0;
 let gz = 0;

@@ -55,7 +55,9 @@ export interface ConvertOptions {
 /** Why a call produced no result: bad arguments ("usage") or a bug ("internal"). */
 export interface Failure {
   ok: false;
-  error: { kind: "usage" | "internal"; message: string };
+  /** `loading`: the input needs guestnet_wasm_lazy.wasm (v1alpha1-v1alpha4, `convert`, `explain`),
+   * which is being fetched; call again once `loadLazy()` resolves. */
+  error: { kind: "usage" | "internal" | "loading"; message: string };
 }
 
 export type Outcome<T> = ({ ok: true } & T) | Failure;
@@ -151,8 +153,11 @@ export interface Catalog {
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
 /** Instantiates the module once; every other function is synchronous afterwards. */
-export function init(input?: InitInput | Promise<InitInput>): Promise<void>;
-export function initSync(bytesOrModule: BufferSource | WebAssembly.Module): void;
+export function init(input?: InitInput | Promise<InitInput>, lazyInput?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module): Promise<void>;
+export function initSync(bytesOrModule: BufferSource | WebAssembly.Module, lazyBytesOrModule?: BufferSource | WebAssembly.Module): void;
+/** Fetches and compiles guestnet_wasm_lazy.wasm once (default: where init() was told). */
+export function loadLazy(input?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module): Promise<void>;
+export function lazyStatus(): { loaded: boolean; loads: number };
 
 export function validate(text: string, options?: Options): Outcome<Validated>;
 export function render(text: string, targets: "all" | Target | Target[], options?: Options): Outcome<Rendered>;

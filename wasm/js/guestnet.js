@@ -8,24 +8,50 @@
 // A panic in Rust would be a bug. The module's panic hook throws it as a JS Error; `call`
 // catches it, re-instantiates the module (a trapped instance must not be reused: its stack
 // pointer and heap may be mid-operation) and answers {ok: false, error: {kind: "internal"}}.
+//
+// The module comes in two parts (issue 11's startup budget): guestnet_wasm_bg.wasm answers
+// validate and render for v1alpha5/v1alpha6 specs; guestnet_wasm_lazy.wasm (`explain`, the
+// guest-artifact readers of `convert`, the v1alpha1-v1alpha4 types and conversions) is
+// fetched on first use, see lazy.js. A call that needs it before it has arrived answers {ok: false, error: {kind:
+// "loading"}}; `loadLazy()` resolves when a retry will succeed.
 
 import initModule, * as raw from "../pkg/guestnet_wasm.js";
+import * as lazy from "./lazy.js";
 
 let ready = false;
 
 /**
  * Instantiates the module: `input` is a URL, Response, BufferSource or WebAssembly.Module;
- * without it the .wasm next to the generated glue is fetched.
+ * without it the .wasm next to the generated glue is fetched. `lazyInput` says where the
+ * second part is, fetched only on first use (default: next to the glue).
  */
-export async function init(input) {
+export async function init(input, lazyInput) {
+  lazy.setSource(lazyInput ?? new URL("../pkg/guestnet_wasm_lazy.wasm", import.meta.url));
   await initModule(input === undefined ? undefined : { module_or_path: input });
   ready = true;
 }
 
-/** Synchronous instantiation from bytes or a compiled module (node, workers). */
-export function initSync(bytesOrModule) {
+/**
+ * Synchronous instantiation from bytes or a compiled module (node, workers); with
+ * `lazyBytesOrModule` (guestnet_wasm_lazy.wasm) every call answers at once.
+ */
+export function initSync(bytesOrModule, lazyBytesOrModule) {
   raw.initSync({ module: bytesOrModule });
+  if (lazyBytesOrModule !== undefined) lazy.loadSync(lazyBytesOrModule);
   ready = true;
+}
+
+/**
+ * Fetches and compiles guestnet_wasm_lazy.wasm (once; `input` overrides where from). Calls
+ * that answered {kind: "loading"} succeed after it resolves.
+ */
+export function loadLazy(input) {
+  return lazy.load(input);
+}
+
+/** Whether guestnet_wasm_lazy.wasm is loaded, and how many times it was (0 or 1). */
+export function lazyStatus() {
+  return { loaded: lazy.isLoaded(), loads: lazy.loadCount() };
 }
 
 function usage(message) {
@@ -63,6 +89,7 @@ function call(fn) {
       ready = false;
       return internal(`${message(e)}; re-instantiating the module failed too: ${message(reset)}`);
     }
+    if (e instanceof lazy.LazyPending) return { ok: false, error: { kind: "loading", message: e.message } };
     return internal(message(e));
   }
   return JSON.parse(text);

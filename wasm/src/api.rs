@@ -316,7 +316,9 @@ pub fn render(text: &str, targets: &str, options: &str) -> Outcome<Rendered> {
     .into()
 }
 
-/// `guestnet explain` (text and JSON at once).
+/// `guestnet explain` (text and JSON at once). Never inlined: wasm/build.sh moves it, and
+/// what only it reaches, into the module part loaded on first use.
+#[inline(never)]
 pub fn explain(text: &str, options: &str) -> Outcome<Explained> {
     (|| {
         let opts = Options::from_json(options)?;
@@ -417,7 +419,9 @@ fn convert_output(vms: &[guestnet_core::model::VirtualMachine], to: &str) -> Str
     }
 }
 
-/// `guestnet convert --from F [--to yaml|json] [--name N]`.
+/// `guestnet convert --from F [--to yaml|json] [--name N]`. Never inlined: wasm/build.sh
+/// moves it, and what only it reaches, into the module part loaded on first use.
+#[inline(never)]
 pub fn convert(from: &str, text: &str, to: &str, name: &str) -> Outcome<Converted> {
     (|| {
         let format = parse::Format::parse_name(from.trim()).ok_or_else(|| {

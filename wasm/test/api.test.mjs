@@ -8,9 +8,10 @@ import * as g from "../js/guestnet.js";
 
 const here = new URL(".", import.meta.url);
 const wasmBytes = readFileSync(new URL("../pkg/guestnet_wasm_bg.wasm", here));
+const lazyBytes = readFileSync(new URL("../pkg/guestnet_wasm_lazy.wasm", here));
 const tenNics = readFileSync(new URL("data/ten-nics.yaml", here), "utf8");
 
-g.initSync(wasmBytes);
+g.initSync(wasmBytes, lazyBytes);
 
 const DIAGNOSTIC_KEYS = [
   "code", "column", "endColumn", "endLine", "file", "help", "line", "message", "path", "severity",

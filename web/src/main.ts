@@ -91,12 +91,17 @@ function render() {
   window.clearTimeout(timer);
   const t0 = performance.now();
   const text = editor.view.state.doc.toString();
+  let done: boolean;
   if (state.mode === "spec") {
     state.spec = text;
-    renderSpec(text);
+    done = renderSpec(text);
   } else {
     state.input = text;
-    renderConvert(text);
+    done = renderConvert(text);
+  }
+  if (!done) {
+    loadRest();
+    return;
   }
   lastMs = performance.now() - t0;
   // The first render also compiles the module and builds the editors: not a re-render time.
@@ -114,12 +119,24 @@ function visible(diags: Diagnostic[]): Diagnostic[] {
   return state.options.info ? diags : diags.filter((d) => d.severity !== "info");
 }
 
-function renderSpec(text: string) {
+/** The module's second part (v1alpha1-v1alpha4 input, explain, convert) is fetched on first use:
+ * a call that needs it answers "loading", and the page renders again once it is here. */
+function loadRest() {
+  document.documentElement.dataset.state = "loading";
+  setNotice("Loading the rest of guestnet (older API versions, explain, convert)…");
+  gn.loadLazy().then(render, (e: unknown) => {
+    document.documentElement.dataset.state = "failed";
+    showFailure(`cannot load guestnet_wasm_lazy.wasm: ${e instanceof Error ? e.message : String(e)}`);
+  });
+}
+
+function renderSpec(text: string): boolean {
   const r = gn.renderAll(text, { ...state.options, info: true });
+  if (!r.ok && r.error.kind === "loading") return false;
   if (!r.ok) {
     last = null;
     showFailure(r.error.message);
-    return;
+    return true;
   }
   last = r;
   const diags = visible(r.diagnostics);
@@ -135,14 +152,16 @@ function renderSpec(text: string) {
   renderVmSelect();
   renderTabs();
   showOutput();
+  return true;
 }
 
-function renderConvert(text: string) {
+function renderConvert(text: string): boolean {
   const name = ($("convert-name") as HTMLInputElement).value.trim();
   const r = gn.convert(state.from, text, { name });
+  if (!r.ok && r.error.kind === "loading") return false;
   if (!r.ok) {
     showFailure(r.error.message);
-    return;
+    return true;
   }
   const diags = visible(r.diagnostics);
   showProblems(diags, new Map());
@@ -161,6 +180,7 @@ function renderConvert(text: string) {
   $("explain").hidden = true;
   $("target-notes").hidden = true;
   toolbar({ copy: r.output !== "", openSpec: r.output !== "", all: false });
+  return true;
 }
 
 function key(d: Diagnostic): string {
@@ -478,6 +498,10 @@ function showExplain() {
   const text = editor.view.state.doc.toString();
   const r = gn.explain(text, state.options);
   explainText = "";
+  if (!r.ok && r.error.kind === "loading") {
+    loadRest();
+    return;
+  }
   if (!r.ok) {
     box.replaceChildren();
     return;
@@ -673,7 +697,7 @@ function applyState(s: State) {
 }
 
 async function main() {
-  await gn.init("guestnet_wasm_bg.wasm");
+  await gn.init("guestnet_wasm_bg.wasm", "guestnet_wasm_lazy.wasm");
   targets = gn.catalog().targets;
   state = sanitize(await decode(location.hash));
   editor = sourceEditor($("editor"), state.mode === "spec" ? state.spec : state.input, scheduleRender);

@@ -49,6 +49,10 @@ let server;
 let page;
 let work;
 const pageErrors = [];
+/** Every URL the page requested. */
+const requests = [];
+const lazyRequests = () => requests.filter((u) => u.endsWith("/guestnet_wasm_lazy.wasm")).length;
+const lazyStatus = () => page.evaluate(() => window.guestnet.lazyStatus());
 
 function guestnet(args, input) {
   return execFileSync(bin, args, { input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
@@ -110,6 +114,7 @@ before(async () => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
   page = await context.newPage();
   page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("request", (r) => requests.push(r.url()));
   page.on("console", (m) => {
     if (m.type() === "error") pageErrors.push(m.text());
   });
@@ -160,6 +165,10 @@ test("the page loads the wasm module and preloads the CLI's example", { skip }, 
   assert.match(await page.locator("#status").innerText(), /valid/);
   const netplan = await clipboardOf("#copy");
   assert.equal(netplan, guestnet(["render", "-", "--target", "netplan"], example));
+  // Startup and rendering a v1alpha6 spec need only the module's first part.
+  assert.ok(requests.some((u) => u.endsWith("/guestnet_wasm_bg.wasm")));
+  assert.equal(lazyRequests(), 0);
+  assert.deepEqual(await lazyStatus(), { loaded: false, loads: 0 });
   await shot("01-example-light");
   await page.emulateMedia({ colorScheme: "dark" });
   await shot("02-example-dark");
@@ -292,7 +301,13 @@ test("the URL fragment reproduces the preview after a reload", { skip }, async (
 test("explain shows provenance and jumps to the source of a value", { skip }, async () => {
   await page.goto(server.url);
   await page.waitForSelector("html[data-state=ready]");
+  assert.deepEqual(await lazyStatus(), { loaded: false, loads: 0 });
+  const before = lazyRequests();
+  // The Explain tab is the first use of the module's second part: fetched then, once.
   await tab("explain");
+  await page.locator("#explain .explain-vm").first().waitFor();
+  assert.deepEqual(await lazyStatus(), { loaded: true, loads: 1 });
+  assert.equal(lazyRequests(), before + 1);
   const text = await page.locator("#explain").innerText();
   assert.match(text, /VirtualMachine demo\/web-01/);
   assert.match(text, /hostName\s+web-01/);

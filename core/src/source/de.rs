@@ -753,13 +753,11 @@ struct Map<'s, 'a, 'p> {
     read_as: Vec<&'static str>,
 }
 
-impl<'de> MapAccess<'de> for Map<'_, '_, '_> {
-    type Error = DeError;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, DeError> {
+impl<'a> Map<'_, 'a, '_> {
+    /// The next key to hand to the visitor: a known field, or the field a typo'd key is read
+    /// as. Unknown keys are reported and skipped.
+    #[inline(never)]
+    fn next_key(&mut self) -> Option<&'a str> {
         while let Some((k, _)) = self.entries.get(self.i) {
             let key = k.as_str().unwrap_or_default();
             if let Some(fields) = self.fields
@@ -799,14 +797,29 @@ impl<'de> MapAccess<'de> for Map<'_, '_, '_> {
                     // findings about it wait until the key is fixed.
                     self.read_as.push(m);
                     self.de.sink.poisoned.borrow_mut().push(join(&parent, m));
-                    return seed.deserialize(m.into_deserializer()).map(Some);
+                    return Some(m);
                 }
                 self.i += 1;
                 continue;
             }
-            return seed.deserialize(key.into_deserializer()).map(Some);
+            return Some(key);
         }
-        Ok(None)
+        None
+    }
+}
+
+impl<'de> MapAccess<'de> for Map<'_, '_, '_> {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        // The key handling is not generic: one copy of it, not one per struct read.
+        match self.next_key() {
+            Some(key) => seed.deserialize(key.into_deserializer()).map(Some),
+            None => Ok(None),
+        }
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {

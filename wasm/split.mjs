@@ -1,0 +1,127 @@
+// Splits the wasm module in two (wasm/build.sh calls this; issue 11's 400 KB startup budget):
+//
+//   keep WAT KEEP   writes the functions the primary module keeps: everything reachable from
+//                   the exports and the function table without entering a LAZY root below.
+//                   What only the lazy roots reach (the guest-artifact readers of `convert`,
+//                   `explain`, the v1alpha1-v1alpha4 types and their conversions) goes to the
+//                   secondary module, which the page fetches on first use.
+//   stubs MAP OUT   writes the placeholder module (from wasm-split's --placeholdermap): one
+//                   import per lazy root, each forwarding to js/lazy.js.
+//   glue GLUE       patches wasm-bindgen's glue: one import of the placeholder module (it
+//                   writes one per placeholder, all the same), and an accessor for the live
+//                   instance's exports (js/lazy.js links the secondary module against them).
+//
+// Names are v0-mangled (build.sh builds with -C symbol-mangling-version=v0), so the roots
+// are matched on mangled text: generic instances carry their type arguments.
+import { readFileSync, writeFileSync } from "node:fs";
+
+const HASH = "[0-9A-Za-z_]+";
+const LAZY = [
+  // guestnet_wasm::api::convert: the `convert` export's body (YAML/JSON output included).
+  new RegExp(`^_RNvNtCs${HASH}_13guestnet_wasm3api7convert$`),
+  // guestnet_wasm::api::explain: the Explain tab (resolved values and their sources).
+  new RegExp(`^_RNvNtCs${HASH}_13guestnet_wasm3api7explain$`),
+  // guestnet_core::parse::parse: guest artifact -> VirtualMachine (`convert --from`).
+  new RegExp(`^_RNvNtCs${HASH}_13guestnet_core5parse5parse$`),
+  // guestnet_core::convert::v1alpha{1,2,3}::up and v1alpha3::up_v1alpha4.
+  new RegExp(`^_RNvNtNtCs${HASH}_13guestnet_core7convert8v1alpha[123](2up|11up_v1alpha4)$`),
+  // guestnet_core::source::de::from_node::<model::v1alpha{1..4}::VirtualMachine>.
+  new RegExp(`^_RINvNtNtCs${HASH}_13guestnet_core6source2de9from_nodeNtNtNtB${HASH}_5model8v1alpha[1-4]14VirtualMachineE`),
+  // ...::from_node::<convert::restore::Saved>: vm-operator's conversion annotation, read only
+  // when an older document carries one.
+  new RegExp(`^_RINvNtNtCs${HASH}_13guestnet_core6source2de9from_nodeNtNtNtB${HASH}_7convert7restore5SavedE`),
+];
+const ROOTS = 12; // api::convert, api::explain, parse, 4 conversions, 5 loaders
+
+function fail(msg) {
+  console.error(`wasm/split.mjs: ${msg}`);
+  process.exit(2);
+}
+
+function keep(watPath, out) {
+  const order = [];
+  const calls = new Map();
+  const exports = new Set();
+  const table = new Set();
+  let cur = null;
+  const ref = /\((?:call|return_call|ref\.func) \$([^\s()]+)/g;
+  for (const line of readFileSync(watPath, "utf8").split("\n")) {
+    if (line.startsWith(" (func $")) {
+      cur = line.slice(8).split(" ", 1)[0].replace(/\)$/, "");
+      order.push(cur);
+      calls.set(cur, new Set());
+    } else if (line.startsWith(" (elem")) {
+      for (const m of line.matchAll(/\$([^\s()]+)/g)) table.add(m[1]);
+      cur = null;
+    } else if (line.startsWith(" (export")) {
+      const m = line.match(/\(func \$([^\s()]+)\)/);
+      if (m) exports.add(m[1]);
+      cur = null;
+    } else if (line.startsWith(" (")) {
+      cur = null;
+    } else if (cur) {
+      for (const m of line.matchAll(ref)) calls.get(cur).add(m[1]);
+    }
+  }
+  const lazy = new Set(order.filter((n) => LAZY.some((r) => r.test(n))));
+  if (lazy.size !== ROOTS) fail(`expected ${ROOTS} lazy roots, found ${lazy.size}: ${[...lazy].join(" ")}`);
+  const kept = new Set();
+  const stack = [...exports, ...table].filter((n) => calls.has(n) && !lazy.has(n));
+  while (stack.length > 0) {
+    const f = stack.pop();
+    if (kept.has(f) || lazy.has(f) || !calls.has(f)) continue;
+    kept.add(f);
+    stack.push(...calls.get(f));
+  }
+  writeFileSync(out, order.filter((n) => kept.has(n)).join("\n") + "\n");
+  console.log(`split: ${kept.size} functions kept, ${order.length - kept.size} loaded on first use`);
+}
+
+function stubs(mapPath, out) {
+  // wasm-split's placeholder map: `<table index>:<function name>` per line.
+  const entries = readFileSync(mapPath, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => {
+      const i = l.indexOf(":");
+      return { index: Number(l.slice(0, i)), name: l.slice(i + 1) };
+    });
+  if (entries.length === 0 || entries.some((e) => !Number.isInteger(e.index))) fail(`bad placeholder map ${mapPath}`);
+  const bad = entries.filter((e) => !LAZY.some((r) => r.test(e.name)));
+  // A placeholder for anything but a lazy root would load the secondary module on the
+  // startup path (a kept function calling into it), which the split must not do.
+  if (bad.length > 0) fail(`placeholders for functions that are not lazy roots: ${bad.map((e) => e.name).join(" ")}`);
+  const lines = [
+    "// Generated by wasm/split.mjs: the placeholders of the functions that live in",
+    "// guestnet_wasm_lazy.wasm. Each forwards to js/lazy.js, which loads that module once.",
+    'import { placeholder } from "../js/lazy.js";',
+    "",
+  ];
+  for (const e of entries) lines.push(`const f${e.index} = (...args) => placeholder(${e.index}, args);`);
+  lines.push(`export { ${entries.map((e) => `f${e.index} as "${e.index}"`).join(", ")} };`, "");
+  writeFileSync(out, lines.join("\n"));
+}
+
+function glue(path) {
+  let js = readFileSync(path, "utf8");
+  const mod = "./guestnet_wasm_lazy.js";
+  const imports = [...js.matchAll(/^import \* as (import\d+) from "\.\/guestnet_wasm_lazy\.js"\n/gm)];
+  if (imports.length === 0) fail(`${path}: no import of ${mod}`);
+  const [first, ...rest] = imports.map((m) => m[1]);
+  for (const name of rest) {
+    js = js.replace(`import * as ${name} from "${mod}"\n`, "");
+    js = js.replace(`        "${mod}": ${name},\n`, "");
+  }
+  if (js.includes(`"${mod}": ${rest.at(-1) ?? "-"}`) || !js.includes(`"${mod}": ${first},`)) {
+    fail(`${path}: unexpected import object`);
+  }
+  if (!/^let wasmModule, wasmInstance, wasm;$/m.test(js)) fail(`${path}: no \`wasm\` binding`);
+  js += "\n/** The live instance's exports (they change when the instance is reset). */\nexport function __wbg_exports() {\n    return wasm;\n}\n";
+  writeFileSync(path, js);
+}
+
+const [cmd, ...args] = process.argv.slice(2);
+if (cmd === "keep") keep(...args);
+else if (cmd === "stubs") stubs(...args);
+else if (cmd === "glue") glue(...args);
+else fail("usage: split.mjs keep WAT KEEP | stubs MAP OUT | glue GLUE");
