@@ -247,7 +247,7 @@ struct VmRec {
 
 /// What kind of value a key is; part of the key, so an IPv4 address never equals an IPv6
 /// one and a name never equals an FQDN.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Name,
     Fqdn,
@@ -261,7 +261,7 @@ enum Kind {
 /// size). Addresses and MACs are stored exactly. Names and FQDNs are stored as a 64-bit hash
 /// that only groups candidates: a group is split again by the exact strings its VMs keep, so
 /// a hash collision can never report a duplicate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Packed {
     scope: u16,
     kind: Kind,
@@ -301,6 +301,11 @@ impl Packed {
             }
         };
         Packed { scope, kind, value }
+    }
+
+    fn hash32(&self) -> u32 {
+        let h = mac::fnv1a64(&[&self.scope.to_be_bytes(), &[self.kind as u8], &self.value]);
+        u32::try_from((h ^ (h >> 32)) & 0xffff_ffff).unwrap_or(0)
     }
 
     /// The address or MAC back from its bytes (names come from the VM records).
@@ -527,39 +532,55 @@ impl Planner {
         }
     }
 
-    /// Groups of two or more locations that hold one value, each group in VM order, the
-    /// groups in the order of their first location.
+    /// Groups of two or more locations that hold one value, each group in VM order (the
+    /// groups in the order of their keys' hashes: deterministic, not meaningful).
     fn duplicate_groups(&mut self) -> Vec<(Packed, Vec<Loc>)> {
-        let mut entries = std::mem::take(&mut self.entries);
-        entries.sort_unstable_by_key(|e| (e.key, e.loc.vm, e.loc.line, e.loc.column));
+        let entries = std::mem::take(&mut self.entries);
+        // Entries ordered by a 32-bit hash of their key, then by position (VM order). Packed
+        // into `Option<i64>` on purpose: core already sorts that type, and a sort of any new
+        // element type costs the browser module ~3 KB gzip (its startup budget is 400 KB).
+        let mut order: Vec<Option<i64>> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let i = i64::try_from(i).unwrap_or(i64::MAX) & 0x7fff_ffff;
+                Some((i64::from(e.key.hash32()) << 31) | i)
+            })
+            .collect();
+        order.sort();
+        let at = |o: &Option<i64>| {
+            let v = o.unwrap_or(0);
+            (
+                v >> 31,
+                usize::try_from(v & 0x7fff_ffff).unwrap_or(usize::MAX),
+            )
+        };
         let mut groups: Vec<(Packed, Vec<Loc>)> = Vec::new();
-        for run in entries.chunk_by(|a, b| a.key == b.key) {
-            let Some(first) = run.first() else { continue };
+        for run in order.chunk_by(|a, b| at(a).0 == at(b).0) {
             if run.len() < 2 {
                 continue;
             }
-            let key = first.key;
-            if matches!(key.kind, Kind::Name | Kind::Fqdn) {
-                // The hash only grouped candidates: split by the exact string.
-                let mut exact: Vec<(String, Vec<Loc>)> = Vec::new();
-                for e in run {
-                    let s = self.exact(key.kind, e.loc.vm);
-                    match exact.iter_mut().find(|(x, _)| *x == s) {
-                        Some((_, locs)) => locs.push(e.loc),
-                        None => exact.push((s, vec![e.loc])),
-                    }
+            // The hash only grouped candidates: split by the exact key (and, for names and
+            // FQDNs, whose keys are hashes too, by the exact string).
+            let mut exact: Vec<(Packed, String, Vec<Loc>)> = Vec::new();
+            for o in run {
+                let Some(e) = entries.get(at(o).1) else {
+                    continue;
+                };
+                let s = self.exact(e.key.kind, e.loc.vm);
+                match exact.iter_mut().find(|(k, x, _)| *k == e.key && *x == s) {
+                    Some((_, _, locs)) => locs.push(e.loc),
+                    None => exact.push((e.key, s, vec![e.loc])),
                 }
-                groups.extend(
-                    exact
-                        .into_iter()
-                        .filter(|(_, l)| l.len() > 1)
-                        .map(|(_, l)| (key, l)),
-                );
-            } else {
-                groups.push((key, run.iter().map(|e| e.loc).collect()));
             }
+            groups.extend(
+                exact
+                    .into_iter()
+                    .filter(|(_, _, l)| l.len() > 1)
+                    .map(|(k, _, l)| (k, l)),
+            );
         }
-        groups.sort_by_key(|(_, locs)| locs.first().map(|l| (l.vm, l.line, l.column)));
+        // No sort by position here: `finish` sorts the findings by VM and position.
         groups
     }
 
@@ -807,7 +828,7 @@ impl Planner {
             }
         }
         // Only the VMs the second pass re-resolves need their values from the plan.
-        let mut macs: Vec<MacAssigned> = self
+        let macs: Vec<MacAssigned> = self
             .derive
             .iter()
             .zip(mac_of)
@@ -823,8 +844,9 @@ impl Planner {
                 })
             })
             .collect();
-        macs.sort_by_key(|m| m.vm);
-        addrs.sort_by_key(|a| a.vm);
+        // Both are in VM order already (requests are added VM by VM, ids ascending), which
+        // `Plan::assigned` relies on: no sort (two more sort instances cost the browser
+        // module 3 KB).
         for list in new_state.addresses.values_mut() {
             list.sort_by(|a, b| (&a.network, &a.address).cmp(&(&b.network, &b.address)));
         }
@@ -1160,17 +1182,21 @@ mod tests {
                 p.record_state();
             }
             let f = p.add_file("a.yaml", "");
-            let id = p.add_vm(f, 0, facts("a"));
+            let ids: Vec<VmId> = ["a", "b", "c"]
+                .iter()
+                .enumerate()
+                .map(|(i, n)| p.add_vm(f, i, facts(n)))
+                .collect();
             let plan = p.finish(None);
-            assert_eq!(plan.state.macs.len(), usize::from(record));
-            // No provisional MAC: the VM changed, and the plan gives it one with provenance.
-            let a = plan.assigned(id).unwrap_or_default();
-            assert_eq!(a.macs.len(), 1);
-            assert!(
-                a.macs[0].2.to_string().contains("ns/a/eth0"),
-                "{:?}",
-                a.macs
-            );
+            assert_eq!(plan.state.macs.len(), 3 * usize::from(record));
+            // No provisional MAC: each VM changed, and the plan gives it its own, with
+            // provenance.
+            for (id, n) in ids.into_iter().zip(["a", "b", "c"]) {
+                let a = plan.assigned(id).unwrap_or_default();
+                assert_eq!(a.macs.len(), 1);
+                let why = a.macs[0].2.to_string();
+                assert!(why.contains(&format!("ns/{n}/eth0")), "{why}");
+            }
         }
     }
 }
