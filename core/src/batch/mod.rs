@@ -239,10 +239,10 @@ pub fn facts(
 struct VmRec {
     file: FileId,
     document: u32,
-    /// `namespace/name` as written (namespace defaulted).
-    ident: Box<str>,
+    /// `namespace/name` as written (namespace defaulted), in the planner's arena.
+    ident: Text,
     /// Lower case; empty for a VM with errors (it has no keys).
-    fqdn: Box<str>,
+    fqdn: Text,
 }
 
 /// What kind of value a key is; part of the key, so an IPv4 address never equals an IPv6
@@ -333,7 +333,7 @@ struct Entry {
     loc: Loc,
 }
 
-/// A byte range of the planner's key arena (`namespace/name/interface` strings).
+/// A byte range of the planner's string arena.
 #[derive(Debug, Clone, Copy)]
 struct Text {
     start: usize,
@@ -363,13 +363,17 @@ struct AllocReq {
 pub struct Planner {
     policy: MacPolicy,
     allocator: Allocator,
-    files: Vec<Box<str>>,
+    /// File names, in the arena.
+    files: Vec<Text>,
     file_scope: Vec<u16>,
     scopes: Vec<Box<str>>,
     vms: Vec<VmRec>,
     entries: Vec<Entry>,
     explicit_macs: HashSet<[u8; 6]>,
-    /// Every request's `namespace/name/interface`, back to back.
+    /// Every file name, VM identity, FQDN and request key (`namespace/name/interface`), back
+    /// to back: a fleet's strings in one growing buffer instead of a few allocations per VM,
+    /// which also spared glibc's malloc the fragmentation that made it slower per file as a
+    /// batch grew.
     arena: String,
     derive: Vec<DeriveReq>,
     alloc: Vec<AllocReq>,
@@ -415,7 +419,8 @@ impl Planner {
                 self.scopes.len() - 1
             }
         };
-        self.files.push(name.into());
+        let name = self.intern(name);
+        self.files.push(name);
         self.file_scope.push(u16::try_from(s).unwrap_or(u16::MAX));
         FileId::try_from(self.files.len() - 1).unwrap_or(FileId::MAX)
     }
@@ -427,7 +432,10 @@ impl Planner {
     }
 
     pub fn file_name(&self, f: FileId) -> &str {
-        self.files.get(f as usize).map(|s| &**s).unwrap_or("-")
+        match self.files.get(f as usize) {
+            Some(t) => self.text(*t),
+            None => "-",
+        }
     }
 
     fn intern(&mut self, s: &str) -> Text {
@@ -448,20 +456,21 @@ impl Planner {
     pub fn add_vm(&mut self, file: FileId, document: usize, facts: VmFacts) -> VmId {
         let vm = VmId::try_from(self.vms.len()).unwrap_or(VmId::MAX);
         let scope = self.file_scope.get(file as usize).copied().unwrap_or(0);
-        let mut fqdn: Box<str> = "".into();
+        let mut fqdn = Text { start: 0, len: 0 };
         for (key, field, span) in &facts.keys {
             if let Key::Fqdn(f) = key {
-                fqdn = f.clone();
+                fqdn = self.intern(f);
             }
             self.entries.push(Entry {
                 key: Packed::new(scope, key),
                 loc: Loc::new(vm, *field, *span),
             });
         }
+        let ident = self.intern(&format!("{}/{}", facts.namespace, facts.name));
         self.vms.push(VmRec {
             file,
             document: u32::try_from(document).unwrap_or(u32::MAX),
-            ident: format!("{}/{}", facts.namespace, facts.name).into(),
+            ident,
             fqdn,
         });
         self.explicit_macs.extend(facts.explicit_macs);
@@ -503,8 +512,12 @@ impl Planner {
         match self.vms.get(vm as usize) {
             // One text (the browser, compile_str) has no file name to give.
             Some(r) => match self.file_name(r.file) {
-                "" => format!("{} (document {})", r.ident, r.document + 1),
-                file => format!("{} ({file}, document {})", r.ident, r.document + 1),
+                "" => format!("{} (document {})", self.text(r.ident), r.document + 1),
+                file => format!(
+                    "{} ({file}, document {})",
+                    self.text(r.ident),
+                    r.document + 1
+                ),
             },
             None => String::new(),
         }
@@ -526,8 +539,8 @@ impl Planner {
     /// The exact string a name or FQDN key of `vm` stands for.
     fn exact(&self, kind: Kind, vm: VmId) -> String {
         match (kind, self.vms.get(vm as usize)) {
-            (Kind::Name, Some(r)) => r.ident.to_lowercase(),
-            (Kind::Fqdn, Some(r)) => r.fqdn.to_string(),
+            (Kind::Name, Some(r)) => self.text(r.ident).to_lowercase(),
+            (Kind::Fqdn, Some(r)) => self.text(r.fqdn).to_string(),
             _ => String::new(),
         }
     }
@@ -612,7 +625,7 @@ impl Planner {
                             "VirtualMachine {} is also defined by {list}",
                             self.vms
                                 .get(here.vm as usize)
-                                .map(|r| &*r.ident)
+                                .map(|r| self.text(r.ident))
                                 .unwrap_or("")
                         ),
                     )
@@ -670,7 +683,7 @@ impl Planner {
         let old = state.unwrap_or(&empty);
         let remembers = !old.macs.is_empty() || !old.addresses.is_empty();
         let present: HashSet<&str> = if remembers && !self.incomplete {
-            self.vms.iter().map(|v| &*v.ident).collect()
+            self.vms.iter().map(|v| self.text(v.ident)).collect()
         } else {
             HashSet::new()
         };
