@@ -445,6 +445,25 @@ impl Ctx<'_> {
         })
     }
 
+    /// What the batch needs from an analysed VM (`None` when the unit is no VM), located in
+    /// its document.
+    fn facts(
+        &self,
+        u: &Unit,
+        scope: &str,
+        policy: guestnet_core::resolve::MacPolicy,
+    ) -> Option<batch::VmFacts> {
+        let vm = u.vm.as_ref()?;
+        let root = u.root.as_ref();
+        Some(batch::facts(
+            vm,
+            u.resolved.as_ref(),
+            self.catalogs_in(scope),
+            policy,
+            &|p| root.map(|r| r.locate(p, false)).unwrap_or_default(),
+        ))
+    }
+
     /// Renders (when rendering) and stages one analysed VM; findings go to `diags`.
     fn finish_vm(
         &self,
@@ -567,15 +586,9 @@ fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<ReadOutcome>) -> Fi
             d.document = doc_no;
         }
         diags.append(&mut found);
-        let Some(vm) = &u.vm else { return };
-        let root = u.root.as_ref();
-        let facts = batch::facts(
-            vm,
-            u.resolved.as_ref(),
-            ctx.catalogs_in(&scope),
-            policy,
-            &|p| root.map(|r| r.locate(p, false)).unwrap_or_default(),
-        );
+        let Some(facts) = ctx.facts(&u, &scope, policy) else {
+            return;
+        };
         // A VM that waits for an allocated address is rendered after the plan.
         let (staged, artifacts, explained) = if facts.needs_allocation() {
             (None, None, None)
@@ -991,15 +1004,8 @@ impl Late<'_> {
             let done: Vec<LateFile> = chunk
                 .par_iter()
                 .map(|&fi| {
-                    let slice = |v: &[(usize, usize, VmId)]| {
-                        let a = v.partition_point(|r| r.0 < fi);
-                        let b = v.partition_point(|r| r.0 <= fi);
-                        v.get(a..b).unwrap_or_default().to_vec()
-                    };
-                    let a = found.partition_point(|f| f.0 < fi);
-                    let b = found.partition_point(|f| f.0 <= fi);
-                    let findings = found.get(a..b).unwrap_or_default();
-                    self.file(fi, &slice(&redo), findings)
+                    let redo = batch::run_of(&redo, fi, |r| r.0);
+                    self.file(fi, redo, batch::run_of(&found, fi, |f| f.0))
                 })
                 .collect();
             for f in done {
@@ -1108,15 +1114,9 @@ impl Late<'_> {
             let a = assigned.as_ref().unwrap_or(&empty);
             let mut u = pipeline::analyze_assigned(doc, ctx.catalogs_in(&scope), fopts, a);
             crate::against::apply(&mut u, &previous, fopts);
-            let Some(vm) = &u.vm else { return };
-            let root = u.root.as_ref();
-            let facts = batch::facts(
-                vm,
-                u.resolved.as_ref(),
-                ctx.catalogs_in(&scope),
-                fopts.resolve.mac_policy,
-                &|p| root.map(|r| r.locate(p, false)).unwrap_or_default(),
-            );
+            let Some(facts) = ctx.facts(&u, &scope, fopts.resolve.mac_policy) else {
+                return;
+            };
             let (s, arts) = ctx.finish_vm(name, &u, &facts, diags, &mut out.write_errors);
             out.vms.push((id, s, arts, ctx.explain(name, &u)));
         });

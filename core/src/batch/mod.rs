@@ -256,9 +256,9 @@ enum Kind {
     Mac,
 }
 
-/// A key as the index keeps it: fixed size, so a batch of any size is one flat vector sorted
-/// once at the end, not a hash table of boxed strings (which cost ~70 bytes per key at fleet
-/// size). Addresses and MACs are stored exactly. Names and FQDNs are stored as a 64-bit hash
+/// A key as the index keeps it: fixed size, so a batch of any size is one flat vector (grouped
+/// once at the end, see `Planner::duplicate_groups`), not a hash table of boxed strings (which
+/// cost ~70 bytes per key at fleet size). Addresses and MACs are stored exactly. Names and FQDNs are stored as a 64-bit hash
 /// that only groups candidates: a group is split again by the exact strings its VMs keep, so
 /// a hash collision can never report a duplicate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -928,6 +928,14 @@ struct AddrAssigned {
     kept: bool,
 }
 
+/// The run of `items` (sorted by `key`) whose key is `k`: how the plan's per-VM assignments
+/// and a front end's per-file work lists are looked up without a map.
+pub fn run_of<T, K: Ord>(items: &[T], k: K, key: impl Fn(&T) -> K) -> &[T] {
+    let a = items.partition_point(|x| key(x) < k);
+    let b = items.partition_point(|x| key(x) <= k);
+    items.get(a..b).unwrap_or_default()
+}
+
 /// What a batch decided.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
@@ -952,16 +960,8 @@ pub struct Plan {
 impl Plan {
     /// The MACs and addresses the batch gave a VM it changed, with their provenance.
     pub fn assigned(&self, vm: VmId) -> Option<Assigned> {
-        let m = {
-            let a = self.macs.partition_point(|x| x.vm < vm);
-            let b = self.macs.partition_point(|x| x.vm <= vm);
-            self.macs.get(a..b).unwrap_or_default()
-        };
-        let ad = {
-            let a = self.addrs.partition_point(|x| x.vm < vm);
-            let b = self.addrs.partition_point(|x| x.vm <= vm);
-            self.addrs.get(a..b).unwrap_or_default()
-        };
+        let m = run_of(&self.macs, vm, |x| x.vm);
+        let ad = run_of(&self.addrs, vm, |x| x.vm);
         if m.is_empty() && ad.is_empty() {
             return None;
         }
