@@ -25,18 +25,26 @@ impl Patches {
     pub fn discover(inputs: &[String]) -> Patches {
         let mut seen_dirs = BTreeSet::new();
         let mut kustomizations = Vec::new();
+        // The directory part of the previous input as written: a walk lists a directory's
+        // files together, and a directory already searched needs no absolute path.
+        let mut last_dir: Option<&str> = None;
         for input in inputs.iter().filter(|i| *i != "-") {
+            let (dir_as_written, file_name) = match input.rsplit_once('/') {
+                Some((d, f)) => (d, f),
+                None => ("", input.as_str()),
+            };
+            let is_kustomization = FILE_NAMES.contains(&file_name);
+            if !is_kustomization && last_dir == Some(dir_as_written) {
+                continue;
+            }
+            last_dir = Some(dir_as_written);
             let abs = absolute(Path::new(input));
-            let is_kustomization = abs
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| FILE_NAMES.contains(&n));
             if is_kustomization {
                 kustomizations.push((abs.clone(), input.clone()));
             }
             let Some(dir) = abs.parent() else { continue };
             for d in dir.ancestors() {
-                if !seen_dirs.insert(d.to_path_buf()) {
+                if seen_dirs.contains(d) || !seen_dirs.insert(d.to_path_buf()) {
                     break;
                 }
                 for name in FILE_NAMES {

@@ -69,7 +69,7 @@ fn options_for(base: &CompileOptions, c: &Config, pinned: Pinned) -> CompileOpti
 
 /// Resolves configuration for the expanded input files and drops excluded ones.
 pub fn plan(
-    files: Vec<String>,
+    files: Vec<(String, bool)>,
     explicit_config: Option<&Path>,
     base: &CompileOptions,
     pinned: Pinned,
@@ -77,8 +77,8 @@ pub fn plan(
     let mut resolver = Resolver::new(explicit_config).map_err(|e| e.to_string())?;
     let mut kept = Vec::with_capacity(files.len());
     let mut configs: Vec<Arc<Config>> = Vec::with_capacity(files.len());
-    for f in files {
-        let c = resolver.for_path(&f).map_err(|e| e.to_string())?;
+    for (f, is_file) in files {
+        let c = resolver.for_path(&f, is_file).map_err(|e| e.to_string())?;
         if f != "-" && c.excludes(Path::new(&f)) {
             continue;
         }

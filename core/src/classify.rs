@@ -168,6 +168,11 @@ const HELM_WORDS: &[&str] = &[
 /// vm-operator's vApp property templates live inside quoted or block scalars and use their
 /// own vocabulary, so a VirtualMachine with vApp templates is not mistaken for one.
 pub fn is_go_template(text: &str) -> bool {
+    // Every action starts with `{{`: most manifests have none, and one search over the
+    // text is far cheaper than the line-by-line scan (6% of a batch's time before).
+    if !text.contains("{{") {
+        return false;
+    }
     let mut block_indent: Option<usize> = None;
     for line in text.lines() {
         let indent = line.len() - line.trim_start().len();

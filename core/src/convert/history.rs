@@ -231,20 +231,35 @@ pub fn hint(version: ApiVersion, parent: &str, key: &str) -> Option<String> {
 }
 
 /// Where a document has a field of the table (concrete paths, with the key's node).
+///
+/// Runs for every field the document's version lacks on every document, and nearly always
+/// finds nothing: the walk borrows the pattern's segments and the document's keys and builds
+/// a path string only for a match (building one per step was 7% of a batch's time).
 pub fn find<'a>(root: &'a Node, pattern: &str) -> Vec<(String, &'a Node)> {
     let mut out = Vec::new();
-    let segs: Vec<&str> = pattern.split('.').collect();
-    find_at(root, &segs, String::new(), &mut out);
+    let mut trail: Vec<(&str, Option<usize>)> = Vec::new();
+    find_at(root, pattern, &mut trail, &mut out);
     out
 }
 
-fn find_at<'a>(node: &'a Node, segs: &[&str], at: String, out: &mut Vec<(String, &'a Node)>) {
-    let Some((first, rest)) = segs.split_first() else {
-        return;
+fn find_at<'a, 'p>(
+    node: &'a Node,
+    pattern: &'p str,
+    trail: &mut Vec<(&'p str, Option<usize>)>,
+    out: &mut Vec<(String, &'a Node)>,
+) {
+    // A byte scan, not `split_once`: the patterns are short and `str`'s searcher costs
+    // more to set up than the scan (3% of a batch's time).
+    let (first, rest) = match pattern.bytes().position(|b| b == b'.') {
+        Some(i) => {
+            let (f, r) = pattern.split_at(i);
+            (f, r.get(1..))
+        }
+        None => (pattern, None),
     };
     let (key, each) = match first.strip_suffix("[]") {
         Some(k) => (k, true),
-        None => (*first, false),
+        None => (first, false),
     };
     let NodeKind::Map(entries) = &node.kind else {
         return;
@@ -252,22 +267,44 @@ fn find_at<'a>(node: &'a Node, segs: &[&str], at: String, out: &mut Vec<(String,
     let Some((k, child)) = entries.iter().find(|(k, _)| k.as_str() == Some(key)) else {
         return;
     };
-    let here = if at.is_empty() {
-        key.to_string()
-    } else {
-        format!("{at}.{key}")
-    };
-    if rest.is_empty() && !each {
-        out.push((here, k));
-    } else if each {
-        if let NodeKind::Seq(items) = &child.kind {
-            for (i, item) in items.iter().enumerate() {
-                find_at(item, rest, format!("{here}[{i}]"), out);
+    match (rest, each) {
+        (None, false) => {
+            trail.push((key, None));
+            out.push((concrete(trail), k));
+            trail.pop();
+        }
+        (Some(rest), true) => {
+            if let NodeKind::Seq(items) = &child.kind {
+                for (i, item) in items.iter().enumerate() {
+                    trail.push((key, Some(i)));
+                    find_at(item, rest, trail, out);
+                    trail.pop();
+                }
             }
         }
-    } else {
-        find_at(child, rest, here, out);
+        (Some(rest), false) => {
+            trail.push((key, None));
+            find_at(child, rest, trail, out);
+            trail.pop();
+        }
+        // A pattern never ends in `[]` (entries name fields, not list items).
+        (None, true) => {}
     }
+}
+
+/// `spec.network.interfaces[1].type` from the walked keys and list positions.
+fn concrete(trail: &[(&str, Option<usize>)]) -> String {
+    let mut path = String::new();
+    for (key, index) in trail {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+        if let Some(i) = index {
+            path.push_str(&format!("[{i}]"));
+        }
+    }
+    path
 }
 
 /// Removes from a `VirtualMachine` JSON object every field `to` lacks. Returns the removed
@@ -320,6 +357,29 @@ fn remove_at(v: &mut Value, segs: &[&str], at: String, out: &mut Vec<(String, Va
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_gives_concrete_paths_and_key_positions() {
+        use crate::source::yaml::{Limits, parse_documents};
+        let text = "spec:\n  network:\n    interfaces:\n    - name: a\n    - name: b\n      type: vmxnet3\n    - type: e1000\n";
+        let docs = parse_documents(text, &Limits::default()).unwrap();
+        let root = &docs[0].root;
+        let found: Vec<(String, u32)> = find(root, "spec.network.interfaces[].type")
+            .into_iter()
+            .map(|(p, k)| (p, k.span.line))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("spec.network.interfaces[1].type".to_string(), 6),
+                ("spec.network.interfaces[2].type".to_string(), 7)
+            ]
+        );
+        assert_eq!(find(root, "spec.network").len(), 1);
+        assert!(find(root, "spec.network.interfaces[].ipamModes").is_empty());
+        assert!(find(root, "spec.advanced").is_empty());
+        assert!(find(root, "spec.network.interfaces[]").is_empty());
+    }
 
     #[test]
     fn hints_name_the_versions_that_have_the_field() {
