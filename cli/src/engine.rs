@@ -765,6 +765,7 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
     let mut reporter = Reporter::new(opts.format);
     reporter.begin(io.sink(opts.report_to));
     let mut planner = Planner::new(&catalogs, opts.compile.resolve.mac_policy);
+    planner.spill_to(Box::new(crate::spill::TempRuns::default()));
     if opts.ipam_state.is_some() && matches!(mode, Mode::Render { .. }) {
         planner.record_state();
     }
@@ -836,6 +837,15 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
     }
     drop(cache);
     let plan = planner.finish(state.as_ref());
+    if let Some(e) = &plan.spill_error {
+        // The duplicate check is incomplete: nothing of this batch may be trusted or kept.
+        if let Some(o) = &out_dir {
+            for (_, s) in staged.drain() {
+                o.discard(s);
+            }
+        }
+        return Err(format!("the batch's cross-file check failed: {e}"));
+    }
     // Folders of the main pass: final now unless the plan blocked the VM (an error finding)
     // or changed its values (it is redone below). Committed here so that none is held.
     let mut ids: Vec<VmId> = staged.keys().copied().collect();

@@ -15,6 +15,7 @@ pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod sink;
+pub mod spill;
 pub mod walk;
 pub mod write;
 

@@ -12,6 +12,8 @@
 
 pub mod alloc;
 pub mod mac;
+#[cfg(feature = "spill")]
+pub mod spill;
 pub mod state;
 
 use crate::diagnostic::{Code, Diagnostic, Related, Severity, Span};
@@ -381,6 +383,9 @@ pub struct Planner {
     waiting: HashSet<VmId>,
     incomplete: bool,
     record_state: bool,
+    /// Where the key index goes once `entries` holds [`spill::BUFFER`] of them.
+    #[cfg(feature = "spill")]
+    spill: Option<spill::Spill>,
 }
 
 impl Planner {
@@ -400,7 +405,23 @@ impl Planner {
             waiting: HashSet::new(),
             incomplete: false,
             record_state: false,
+            #[cfg(feature = "spill")]
+            spill: None,
         }
+    }
+
+    /// Keeps the key index in `store` beyond a bounded buffer (see [`spill`]): a batch's
+    /// memory then no longer grows with ~400 bytes of keys per VM.
+    #[cfg(feature = "spill")]
+    pub fn spill_to(&mut self, store: Box<dyn spill::RunStore>) {
+        self.spill = Some(spill::Spill::new(store));
+    }
+
+    /// Why the key index on disk failed, if it did: the batch cannot be trusted then (a
+    /// write failure only costs memory; this is a failure to read it back).
+    #[cfg(feature = "spill")]
+    pub fn spill_error(&self) -> Option<&str> {
+        self.spill.as_ref().and_then(|s| s.error.as_deref())
     }
 
     /// Makes [`Planner::finish`] fill [`Plan::state`] (for `--ipam-state`); without it the
@@ -465,6 +486,12 @@ impl Planner {
                 key: Packed::new(scope, key),
                 loc: Loc::new(vm, *field, *span),
             });
+        }
+        #[cfg(feature = "spill")]
+        if self.entries.len() >= spill::BUFFER
+            && let Some(sp) = &mut self.spill
+        {
+            sp.write(&mut self.entries);
         }
         let ident = self.intern(&format!("{}/{}", facts.namespace, facts.name));
         self.vms.push(VmRec {
@@ -549,6 +576,29 @@ impl Planner {
     /// groups in the order of their keys' hashes: deterministic, not meaningful).
     fn duplicate_groups(&mut self) -> Vec<(Packed, Vec<Loc>)> {
         let entries = std::mem::take(&mut self.entries);
+        let mut groups: Vec<(Packed, Vec<Loc>)> = Vec::new();
+        #[cfg(feature = "spill")]
+        if let Some(mut sp) = self.spill.take() {
+            if sp.is_used() {
+                // One partition at a time: what was written, then what is still in memory
+                // (added later), so each partition is in the order entries were added.
+                let mut part = Vec::new();
+                for p in 0..spill::PARTS {
+                    sp.read(p, &mut part);
+                    part.extend(entries.iter().filter(|e| spill::part_of(e) == p));
+                    self.group(&part, &mut groups);
+                }
+                self.spill = Some(sp);
+                return groups;
+            }
+            self.spill = Some(sp);
+        }
+        self.group(&entries, &mut groups);
+        groups
+    }
+
+    /// The duplicate groups among `entries` (see [`Planner::duplicate_groups`]).
+    fn group(&self, entries: &[Entry], groups: &mut Vec<(Packed, Vec<Loc>)>) {
         // Entries ordered by a 32-bit hash of their key, then by position (VM order). Packed
         // into `Option<i64>` on purpose: core already sorts that type, and a sort of any new
         // element type costs the browser module ~3 KB gzip (its startup budget is 400 KB).
@@ -568,7 +618,6 @@ impl Planner {
                 usize::try_from(v & 0x7fff_ffff).unwrap_or(usize::MAX),
             )
         };
-        let mut groups: Vec<(Packed, Vec<Loc>)> = Vec::new();
         for run in order.chunk_by(|a, b| at(a).0 == at(b).0) {
             if run.len() < 2 {
                 continue;
@@ -594,7 +643,6 @@ impl Planner {
             );
         }
         // No sort by position here: `finish` sorts the findings by VM and position.
-        groups
     }
 
     fn duplicate_findings(&mut self, out: &mut Vec<(VmId, Diagnostic)>) {
@@ -818,13 +866,14 @@ impl Planner {
                         kept,
                     });
                 }
-                Outcome::Exhausted {
-                    network,
-                    subnet,
-                    ranges,
-                    asked,
-                    free,
-                } => {
+                Outcome::Exhausted(e) => {
+                    let alloc::Exhausted {
+                        network,
+                        subnet,
+                        ranges,
+                        asked,
+                        free,
+                    } = *e;
                     let fam = if a.ipv4 { "IPv4" } else { "IPv6" };
                     let d = Diagnostic::new(
                         Code::Allocation,
@@ -899,6 +948,8 @@ impl Planner {
             state: new_state,
             origins,
             policy: self.policy,
+            #[cfg(feature = "spill")]
+            spill_error: self.spill_error().map(str::to_string),
         }
     }
 }
@@ -955,6 +1006,10 @@ pub struct Plan {
     pub state: IpamState,
     origins: Vec<(FileId, u32)>,
     pub policy: MacPolicy,
+    /// The key index could not be read back from its store: the duplicate check is
+    /// incomplete, and the front end must fail the batch.
+    #[cfg(feature = "spill")]
+    pub spill_error: Option<String>,
 }
 
 impl Plan {
@@ -1178,6 +1233,67 @@ mod tests {
             );
         }
         assert!(p.finish(None).findings.is_empty());
+    }
+
+    /// A batch of 40,000 VMs (160,000 keys, so the index is written out twice) with
+    /// duplicates of every kind, some within one buffer and some across buffers.
+    #[cfg(feature = "spill")]
+    fn fleet_with_duplicates(p: &mut Planner) {
+        let files: Vec<FileId> = (0..30)
+            .map(|i| p.add_file(&format!("f{i}.yaml"), if i % 7 == 0 { "s" } else { "" }))
+            .collect();
+        for i in 0..40_000u32 {
+            // Every 997th VM reuses an address from far back, every 1,009th a name (in another
+            // case), every 1,013th an FQDN and every 1,019th a MAC.
+            let n = if i % 997 == 5 { i / 3 } else { i };
+            let [_, x, y, z] = n.to_be_bytes();
+            let name = if i % 1009 == 7 {
+                format!("VM-{}", i - 7)
+            } else {
+                format!("vm-{i}")
+            };
+            let fqdn = if i % 1013 == 11 {
+                "shared.example".to_string()
+            } else {
+                format!("vm-{i}.example")
+            };
+            let m = if i % 1019 == 13 { 0 } else { i };
+            let [_, a, b, c] = m.to_be_bytes();
+            let keys = vec![
+                (ip(&format!("10.{x}.{y}.{z}")), addr(0), at(9)),
+                (
+                    Key::Mac([0, 0x50, 0x56, a, b, c]),
+                    Field::Mac { iface: 0 },
+                    at(10),
+                ),
+            ];
+            let f = files[(i % 30) as usize];
+            p.add_vm(f, (i / 30) as usize, vm("ns", &name, &fqdn, keys));
+        }
+    }
+
+    #[cfg(feature = "spill")]
+    #[test]
+    fn an_index_written_out_finds_exactly_what_one_in_memory_finds() {
+        let mut kept = Planner::new(&[], MacPolicy::default());
+        fleet_with_duplicates(&mut kept);
+        let want = findings(&kept.finish(None));
+        assert!(want.len() > 100, "{}", want.len());
+        for fail_after in [None, Some(70)] {
+            let mut p = Planner::new(&[], MacPolicy::default());
+            p.spill_to(Box::new(spill::MemStore {
+                fail_after,
+                ..spill::MemStore::default()
+            }));
+            fleet_with_duplicates(&mut p);
+            let sp = p.spill.as_ref().unwrap();
+            assert!(sp.is_used());
+            assert_eq!(sp.write_error.is_some(), fail_after.is_some());
+            // Only part of the index stayed in memory (more after a write failure).
+            assert!(p.entries.len() < spill::BUFFER || fail_after.is_some());
+            assert_eq!(p.entries.len() > spill::BUFFER, fail_after.is_some());
+            assert_eq!(findings(&p.finish(None)), want, "fail_after {fail_after:?}");
+        }
     }
 
     #[test]
