@@ -467,3 +467,89 @@ fn catalogs_on_stdin_apply_to_its_vms() {
         "10.0.0.10/24"
     );
 }
+
+/// A batch whose key index outgrows the planner's buffer (2,000 VMs with 8 NICs: 52,000
+/// keys) finds the same duplicates whether the index goes to a temporary file or, when the
+/// temporary directory is unusable, stays in memory.
+#[test]
+fn a_key_index_on_disk_or_in_memory_finds_the_same_duplicates() {
+    let d = tempfile::tempdir().unwrap();
+    let vms = d.path().join("vms");
+    std::fs::create_dir(&vms).unwrap();
+    let tmp = d.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    for i in 0..2000u32 {
+        // vm-1999 repeats vm-0's first two addresses; vm-1500 repeats vm-5's first MAC.
+        let mut s = format!(
+            "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata: {{name: vm-{i}, namespace: ns}}\nspec:\n  bootstrap: {{linuxPrep: {{}}}}\n  network:\n    interfaces:\n"
+        );
+        for n in 0..8u32 {
+            let host = if i == 1999 && n == 0 { 2 } else { i + 2 };
+            let mac = if i == 1500 && n == 0 { 5 } else { i };
+            s.push_str(&format!(
+                "    - {{name: eth{n}, macAddr: \"00:50:56:{n:02x}:{:02x}:{:02x}\", addresses: [10.{n}.{}.{}/8, 10.{}.{}.{}/8], gateway4: 10.0.0.1}}\n",
+                mac >> 8,
+                mac & 255,
+                host >> 8,
+                host & 255,
+                n + 100,
+                host >> 8,
+                host & 255
+            ));
+        }
+        std::fs::write(vms.join(format!("vm-{i:04}.yaml")), s).unwrap();
+    }
+    let dir = vms.to_str().unwrap();
+    let check = |tmpdir: &str| {
+        let o = run_env(
+            &["validate", dir, "--format", "json"],
+            &[("TMPDIR", tmpdir)],
+        );
+        let v: Vec<serde_json::Value> =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", err(&o)));
+        let mut dup: Vec<(String, String)> = v
+            .iter()
+            .filter(|x| x["code"] == "GN206")
+            .map(|x| {
+                let f = x["file"].as_str().unwrap();
+                let f = f.rsplit('/').next().unwrap().to_string();
+                (f, x["message"].as_str().unwrap().to_string())
+            })
+            .collect();
+        dup.sort();
+        (o.status.code(), dup, v.len())
+    };
+    let on_disk = check(tmp.to_str().unwrap());
+    let files: Vec<&str> = on_disk.1.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(
+        files,
+        [
+            "vm-0000.yaml",
+            "vm-0000.yaml",
+            "vm-0005.yaml",
+            "vm-1500.yaml",
+            "vm-1999.yaml",
+            "vm-1999.yaml"
+        ],
+        "{on_disk:?}"
+    );
+    assert!(
+        on_disk.1[0]
+            .1
+            .contains("10.0.0.2 is also assigned to ns/vm-1999")
+    );
+    assert!(
+        on_disk.1[1]
+            .1
+            .contains("10.100.0.2 is also assigned to ns/vm-1999")
+    );
+    assert!(
+        on_disk.1[2].1.contains("also used by ns/vm-1500"),
+        "{on_disk:?}"
+    );
+    assert_eq!(on_disk.0, Some(1));
+    // Nothing is left in the temporary directory (the file has no name).
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
+    let in_memory = check(d.path().join("missing").to_str().unwrap());
+    assert_eq!(in_memory, on_disk);
+}
