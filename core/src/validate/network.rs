@@ -263,8 +263,8 @@ fn check_interface(cx: &mut Ctx<'_>, i: usize, iface: &InterfaceSpec, provider: 
     let mut v6 = Vec::new();
     for (j, a) in iface.addresses.iter().enumerate() {
         match parse_cidr(a) {
-            Ok(c) if c.is_ipv4() => v4.push(a.clone()),
-            Ok(_) => v6.push(a.clone()),
+            Ok(c) if c.is_ipv4() => v4.push(a.as_str()),
+            Ok(_) => v6.push(a.as_str()),
             Err(e) => cx.push(
                 Diagnostic::invalid(Code::InvalidCidr, format!("{p}.addresses[{j}]"), a, &e)
                     .with_help("addresses are CIDRs: an address with its prefix length, e.g. 192.168.1.10/24"),
@@ -399,16 +399,17 @@ fn check_gateway(
     fam: &str,
     gw: Option<&str>,
     dhcp: Option<bool>,
-    addrs: &[String],
+    addrs: &[&str],
 ) {
     let dhcp_on = dhcp == Some(true);
-    let path = format!("{p}.gateway{fam}");
+    // Written only for a finding (most interfaces have none).
+    let path = || format!("{p}.gateway{fam}");
     if dhcp_on && !addrs.is_empty() {
         cx.push(
             Diagnostic::invalid(
                 Code::DhcpWithStatic,
                 format!("{p}.dhcp{fam}"),
-                &joined(addrs),
+                &addrs.join(","),
                 &format!("dhcp{fam} cannot be used with IPv{fam} addresses in addresses field"),
             )
             .with_help(format!(
@@ -422,7 +423,7 @@ fn check_gateway(
     if dhcp_on {
         cx.push(Diagnostic::invalid(
             Code::DhcpWithGateway,
-            path.clone(),
+            path(),
             gw,
             &format!("gateway{fam} is mutually exclusive with dhcp{fam}"),
         ));
@@ -438,7 +439,7 @@ fn check_gateway(
     if addrs.is_empty() {
         cx.push(Diagnostic::invalid(
             code,
-            path.clone(),
+            path(),
             gw,
             &format!("gateway{fam} must have an IPv{fam} address in the addresses field"),
         ));
@@ -447,7 +448,7 @@ fn check_gateway(
     if !ok {
         cx.push(Diagnostic::invalid(
             code,
-            path,
+            path(),
             gw,
             &format!("must be a valid IPv{fam} address"),
         ));
