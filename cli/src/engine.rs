@@ -685,9 +685,11 @@ fn scan_catalogs(inputs: &[Input], opts: &Options) -> (Vec<(String, NetworkCatal
             })
             .collect();
         for ((text, found), input) in got.into_iter().zip(chunk) {
-            let name = input.name();
-            let scope = opts.at(&name).scope(&name);
-            cats.extend(found.into_iter().map(|c| (scope.clone(), c)));
+            if !found.is_empty() {
+                let name = input.name();
+                let scope = opts.at(&name).scope(&name);
+                cats.extend(found.into_iter().map(|c| (scope.clone(), c)));
+            }
             // Stdin cannot be read twice: it is always kept.
             let stdin = matches!(input, Input::Stdin);
             let keep = text.filter(|t| {
@@ -747,7 +749,9 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
     let (scoped, mut cache) = scan_catalogs(&inputs, opts);
     let catalogs: Vec<NetworkCatalog> = scoped.iter().map(|(_, c)| c.clone()).collect();
     let mut by_scope: HashMap<String, Vec<NetworkCatalog>> = HashMap::new();
-    for i in &inputs {
+    // Without catalogs every scope sees none (`Ctx::catalogs_in` falls back to the empty
+    // list): no lookup per file.
+    for i in inputs.iter().filter(|_| !scoped.is_empty()) {
         let name = i.name();
         let s = opts.at(&name).scope(&name);
         if let std::collections::hash_map::Entry::Vacant(e) = by_scope.entry(s) {
