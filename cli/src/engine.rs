@@ -16,8 +16,9 @@
 //!    to: read again in input order and in chunks, re-resolved, rendered and reported, and
 //!    their folders committed, chunk by chunk.
 //!
-//! Memory is the planner's keys (a flat vector of fixed-size entries, ~45 bytes per name,
-//! FQDN, address or MAC) and one path per input, plus one chunk of files in flight: no tree,
+//! Memory is the planner's keys (fixed-size entries, ~44 bytes per name, FQDN, address or
+//! MAC; beyond 32,768 of them in an unnamed temporary file, `crate::spill`), its strings and
+//! per-VM records, and one path per input, plus one chunk of files in flight: no tree,
 //! finding or artifact outlives its chunk.
 
 use crate::crd::Crd;

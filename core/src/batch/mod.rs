@@ -258,9 +258,10 @@ enum Kind {
     Mac,
 }
 
-/// A key as the index keeps it: fixed size, so a batch of any size is one flat vector (grouped
-/// once at the end, see `Planner::duplicate_groups`), not a hash table of boxed strings (which
-/// cost ~70 bytes per key at fleet size). Addresses and MACs are stored exactly. Names and FQDNs are stored as a 64-bit hash
+/// A key as the index keeps it: fixed size, so the index is a flat vector (grouped once at
+/// the end, see `Planner::duplicate_groups`; beyond a buffer it goes to a store, see
+/// `spill`), not a hash table of boxed strings (which cost ~70 bytes per key at fleet
+/// size). Addresses and MACs are stored exactly. Names and FQDNs are stored as a 64-bit hash
 /// that only groups candidates: a group is split again by the exact strings its VMs keep, so
 /// a hash collision can never report a duplicate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
