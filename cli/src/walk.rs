@@ -264,11 +264,20 @@ mod tests {
             .collect()
     }
 
+    /// A temporary directory holding `files` (with their directories).
+    fn tree(files: &[&str]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        for f in files {
+            let p = d.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "a: 1\n").unwrap();
+        }
+        d
+    }
+
     #[test]
     fn depth_first_by_name_within_each_directory() {
-        let d = tempfile::tempdir().unwrap();
-        let root = d.path();
-        for f in [
+        let d = tree(&[
             "b.json",
             "a.yaml",
             "a-b.yaml",
@@ -277,11 +286,8 @@ mod tests {
             "b/c/d.yaml",
             "b/a.yaml",
             "a.b/z.yaml",
-        ] {
-            let p = root.join(f);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, "a: 1\n").unwrap();
-        }
+        ]);
+        let root = d.path();
         let got = expand(&[root.display().to_string()], &WalkOptions::default()).unwrap();
         let rel: Vec<String> = got
             .iter()
@@ -335,19 +341,14 @@ mod tests {
 
     #[test]
     fn ignore_files_and_excludes() {
-        let d = tempfile::tempdir().unwrap();
-        let root = d.path();
-        for f in [
+        let d = tree(&[
             "keep.yaml",
             "gen/x.yaml",
             "charts/t.yaml",
             "y.tmpl.yaml",
             "local.yaml",
-        ] {
-            let p = root.join(f);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, "a: 1\n").unwrap();
-        }
+        ]);
+        let root = d.path();
         std::fs::write(root.join(".gitignore"), "gen/\n").unwrap();
         std::fs::write(root.join(IGNORE_FILE), "local.yaml\n").unwrap();
         let opts = WalkOptions {

@@ -256,4 +256,57 @@ mod tests {
         assert!(decode(&[9; ENTRY_BYTES]).is_none());
         assert!(decode(&[0; 10]).is_none());
     }
+
+    mod prop {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn field(tag: u8, a: u8, b: u8) -> Field {
+            match tag % 5 {
+                0 => Field::Name,
+                1 => Field::HostName(a % 2 == 1),
+                2 => Field::Address { iface: a, index: b },
+                3 => Field::Mac { iface: a },
+                _ => Field::Interface { iface: a },
+            }
+        }
+
+        fn kind(k: u8) -> Kind {
+            [Kind::Name, Kind::Fqdn, Kind::Ip4, Kind::Ip6, Kind::Mac][usize::from(k % 5)]
+        }
+
+        proptest! {
+            #[test]
+            fn every_entry_round_trips(
+                scope: u16, k: u8, value: [u8; 16], vm: u32,
+                fab: (u8, u8, u8), pos: [u32; 4],
+            ) {
+                let (tag, a, b) = fab;
+                let e = Entry {
+                    key: Packed { scope, kind: kind(k), value },
+                    loc: Loc {
+                        vm,
+                        field: field(tag, a, b),
+                        line: pos[0],
+                        column: pos[1],
+                        end_line: pos[2],
+                        end_column: pos[3],
+                    },
+                };
+                let mut bytes = Vec::new();
+                encode(&e, &mut bytes);
+                prop_assert_eq!(bytes.len(), ENTRY_BYTES);
+                let d = decode(&bytes).unwrap();
+                prop_assert_eq!((d.key, d.loc), (e.key, e.loc));
+            }
+
+            /// Whatever the store hands back, reading never panics.
+            #[test]
+            fn any_bytes_decode_or_are_refused(bytes in proptest::collection::vec(any::<u8>(), 0..128)) {
+                for chunk in bytes.chunks(ENTRY_BYTES) {
+                    let _ = decode(chunk);
+                }
+            }
+        }
+    }
 }
