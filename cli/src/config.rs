@@ -346,10 +346,7 @@ impl Resolver {
         if let Some(c) = &self.explicit {
             return Ok(c.clone());
         }
-        let dir_as_written = match input.rsplit_once('/') {
-            Some((dir, _)) => dir,
-            None => "",
-        };
+        let (dir_as_written, _) = crate::paths::dir_as_written(input);
         if is_file
             && let Some((dir, c)) = &self.last
             && dir == dir_as_written

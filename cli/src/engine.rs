@@ -171,9 +171,10 @@ impl RepoRun {
 impl Options {
     /// One file's repository settings, looked up once: the lookup is a binary search by
     /// name, and a file asked for it five times (4% of a batch's time).
-    fn at<'a>(&'a self, name: &str) -> At<'a> {
+    fn at<'a>(&'a self, name: &'a str) -> At<'a> {
         At {
             opts: self,
+            name,
             repo: self
                 .repo_run
                 .as_deref()
@@ -185,6 +186,7 @@ impl Options {
 /// What the repository says about one file (see [`Options::at`]).
 struct At<'a> {
     opts: &'a Options,
+    name: &'a str,
     repo: Option<(&'a RepoRun, usize)>,
 }
 
@@ -196,10 +198,10 @@ impl<'a> At<'a> {
             .unwrap_or(&self.opts.compile)
     }
 
-    fn scope(&self, name: &str) -> String {
+    fn scope(&self) -> String {
         match self.repo {
             Some((r, i)) => r.plan.scope_of(i).to_string(),
-            None => (self.opts.scope)(name),
+            None => (self.opts.scope)(self.name),
         }
     }
 
@@ -527,7 +529,7 @@ fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<ReadOutcome>) -> Fi
     let opts = ctx.opts;
     let name = input.name();
     let at = opts.at(&name);
-    let scope = at.scope(&name);
+    let scope = at.scope();
     let fopts = at.compile();
     let patch_of = at.patch_of();
     let previous = at.previous_vms();
@@ -688,7 +690,7 @@ fn scan_catalogs(inputs: &[Input], opts: &Options) -> (Vec<(String, NetworkCatal
         for ((text, found), input) in got.into_iter().zip(chunk) {
             if !found.is_empty() {
                 let name = input.name();
-                let scope = opts.at(&name).scope(&name);
+                let scope = opts.at(&name).scope();
                 cats.extend(found.into_iter().map(|c| (scope.clone(), c)));
             }
             // Stdin cannot be read twice: it is always kept.
@@ -752,12 +754,14 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
     let mut by_scope: HashMap<String, Vec<NetworkCatalog>> = HashMap::new();
     // Without catalogs every scope sees none (`Ctx::catalogs_in` falls back to the empty
     // list): no lookup per file.
-    for i in inputs.iter().filter(|_| !scoped.is_empty()) {
-        let name = i.name();
-        let s = opts.at(&name).scope(&name);
-        if let std::collections::hash_map::Entry::Vacant(e) = by_scope.entry(s) {
-            let seen = crate::repo::catalogs_for(&scoped, e.key());
-            e.insert(seen);
+    if !scoped.is_empty() {
+        for i in &inputs {
+            let name = i.name();
+            let s = opts.at(&name).scope();
+            if let std::collections::hash_map::Entry::Vacant(e) = by_scope.entry(s) {
+                let seen = crate::repo::catalogs_for(&scoped, e.key());
+                e.insert(seen);
+            }
         }
     }
     let ctx = Ctx {
@@ -1107,7 +1111,7 @@ impl Late<'_> {
             }
             _ => {}
         }
-        let scope = ctx.opts.at(&name).scope(&name);
+        let scope = ctx.opts.at(&name).scope();
         let fc = FileCtx {
             name: &name,
             text: text.as_deref(),
@@ -1133,7 +1137,7 @@ impl Late<'_> {
         let empty = Assigned::default();
         let at = ctx.opts.at(name);
         let fopts = at.compile();
-        let scope = at.scope(name);
+        let scope = at.scope();
         let previous = at.previous_vms();
         let _ = pipeline::load_each(text, &fopts.limits, &mut |doc: Doc| {
             let Some(&id) = wanted.get(&doc.index) else {

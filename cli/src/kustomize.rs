@@ -29,10 +29,7 @@ impl Patches {
         // files together, and a directory already searched needs no absolute path.
         let mut last_dir: Option<&str> = None;
         for input in inputs.iter().filter(|i| *i != "-") {
-            let (dir_as_written, file_name) = match input.rsplit_once('/') {
-                Some((d, f)) => (d, f),
-                None => ("", input.as_str()),
-            };
+            let (dir_as_written, file_name) = crate::paths::dir_as_written(input);
             let is_kustomization = FILE_NAMES.contains(&file_name);
             if !is_kustomization && last_dir == Some(dir_as_written) {
                 continue;

@@ -46,6 +46,14 @@ pub fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
     path.strip_prefix(base).ok().map(Path::to_path_buf)
 }
 
+/// The directory part and the file name of an input path as written (`""` for a bare
+/// name). Equal directory parts name one directory (the working directory does not change
+/// during a run), so per-directory lookups can reuse the previous file's answer without
+/// making the path absolute.
+pub fn dir_as_written(input: &str) -> (&str, &str) {
+    input.rsplit_once('/').unwrap_or(("", input))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

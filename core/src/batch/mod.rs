@@ -582,11 +582,19 @@ impl Planner {
         if let Some(mut sp) = self.spill.take() {
             if sp.is_used() {
                 // One partition at a time: what was written, then what is still in memory
-                // (added later), so each partition is in the order entries were added.
+                // (added later), so each partition is in the order entries were added. The
+                // tail's partitions are computed once, not once per partition.
+                let tail: Vec<usize> = entries.iter().map(spill::part_of).collect();
                 let mut part = Vec::new();
                 for p in 0..spill::PARTS {
                     sp.read(p, &mut part);
-                    part.extend(entries.iter().filter(|e| spill::part_of(e) == p));
+                    part.extend(
+                        entries
+                            .iter()
+                            .zip(&tail)
+                            .filter(|(_, q)| **q == p)
+                            .map(|(e, _)| *e),
+                    );
                     self.group(&part, &mut groups);
                 }
                 self.spill = Some(sp);
