@@ -52,17 +52,22 @@ spec:
 PY
 bytes=$(cat "$work"/vms/*.yaml | wc -c)
 now() { echo "${EPOCHREALTIME/./}"; }
-# guestnet: best of 5 (it is short enough for scheduling noise to matter).
+# Best of several runs for both tools: the fastest run is the one least disturbed by the rest of
+# the machine, and taking it for both keeps the comparison fair.
+runs=${RUNS:-3}
 best=999999999
-for _ in 1 2 3 4 5; do
+for _ in $(seq "$runs"); do
   t0=$(now); "$gn" validate "$work/vms" --format json >"$work/gn.out" || true; t1=$(now)
   (( t1 - t0 < best )) && best=$(( t1 - t0 ))
 done
 gn_findings=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" "$work/gn.out")
-t0=$(now)
-check-jsonschema --schemafile "$work/v1alpha5.schema.json" "$work"/vms/*.yaml >"$work/cj.out" 2>&1 && cj_status=0 || cj_status=$?
-t1=$(now)
-cj=$(( t1 - t0 ))
+cj=999999999
+for _ in $(seq "$runs"); do
+  t0=$(now)
+  check-jsonschema --schemafile "$work/v1alpha5.schema.json" "$work"/vms/*.yaml >"$work/cj.out" 2>&1 && cj_status=0 || cj_status=$?
+  t1=$(now)
+  (( t1 - t0 < cj )) && cj=$(( t1 - t0 ))
+done
 printf '| tool | files | bytes | wall ms | result |\n|---|---|---|---|---|\n'
 printf '| guestnet validate (vm-operator rules + stricter checks) | %d | %d | %d.%03d | %s findings |\n' "$n" "$bytes" $((best/1000)) $((best%1000)) "$gn_findings"
 printf '| check-jsonschema %s (v1alpha5 openAPIV3Schema) | %d | %d | %d.%03d | exit %d |\n' \

@@ -1,6 +1,9 @@
 //! Text -> documents -> typed inputs. Positions survive every step.
 
 pub mod de;
+mod event;
+#[cfg(feature = "fast-yaml")]
+mod fast;
 pub mod node;
 pub mod yaml;
 

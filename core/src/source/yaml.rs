@@ -4,9 +4,11 @@
 //! neither deep nesting nor alias bombs can exhaust the stack or memory: every limit ends in a
 //! `GN002` diagnostic that says which limit and where.
 
+use super::event::{Ev, Style, TagKind};
 use super::node::{Node, NodeKind, ScalarKind};
 use crate::diagnostic::{Code, Diagnostic, Span};
 use granit_parser::{Event, Marker, Parser, ScalarStyle};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Hard limits for untrusted input. Defaults suit VM manifests with room to spare: the
@@ -74,16 +76,147 @@ pub fn parse_each(
             ),
         ));
     }
-    let mut b = Builder::new(text, limits, on_doc);
-    for ev in Parser::new_from_str(text) {
-        match ev {
-            Ok((event, span)) => b.event(event, span)?,
-            Err(e) => {
-                let m = *e.marker();
-                let span = b.span_of(m, m);
-                return Err(Diagnostic::new(Code::YamlSyntax, "", e.info()).with_span(span));
+    #[cfg(feature = "fast-yaml")]
+    if text.len() <= super::fast::MAX_TEXT {
+        // The common shape of a manifest is read by a scanner of its own, ~10x faster. It
+        // accepts only text it reads exactly as granit does (same events, same spans) and
+        // gives up on anything else, errors included; the text is then read again below, so
+        // what a caller sees never depends on which scanner read it. Documents are handed
+        // over only once the whole text is read, so giving up leaves no trace.
+        let mut docs = Vec::new();
+        let read = {
+            let mut keep = |d| docs.push(d);
+            let mut b = Builder::new(limits, &mut keep);
+            super::fast::scan(text, limits.max_depth, &mut |ev, span| {
+                b.event(ev, span).map_err(|_| super::fast::GiveUp)
+            })
+        };
+        if read.is_ok() {
+            for d in docs {
+                on_doc(d);
             }
+            return Ok(());
         }
+    }
+    let mut b = Builder::new(limits, on_doc);
+    granit_events(text, &mut |ev, span| b.event(ev, span)).map_err(|e| match e {
+        Stop::Syntax(m, info) => {
+            let span = Positions::new(text).span_of(m, m);
+            Diagnostic::new(Code::YamlSyntax, "", info).with_span(span)
+        }
+        Stop::Sink(d) => d,
+    })
+}
+
+/// The fast scanner's contract, for tests and the `yaml_fast` fuzz target: `Ok(false)` when
+/// it gives up on `text`, `Ok(true)` when it reads it and granit reads it to the same events
+/// and spans, and `Err` with both streams when they differ (a bug in the fast scanner).
+#[cfg(feature = "fast-yaml")]
+#[doc(hidden)]
+pub fn fast_scan_agrees(text: &str) -> Result<bool, String> {
+    // Document markers' own spans are not used (only a limit error would show them, and the
+    // fast path gives up on every error).
+    fn record<'t>(v: &mut Vec<(Ev<'t>, Span)>, ev: Ev<'t>, span: Span) {
+        let span = match ev {
+            Ev::DocStart | Ev::DocEnd => Span::default(),
+            _ => span,
+        };
+        v.push((ev, span));
+    }
+    let mut fast = Vec::new();
+    if super::fast::scan(text, Limits::default().max_depth, &mut |ev, span| {
+        record(&mut fast, ev, span);
+        Ok(())
+    })
+    .is_err()
+    {
+        return Ok(false);
+    }
+    let mut slow = Vec::new();
+    let read = granit_events(text, &mut |ev, span| {
+        record(&mut slow, ev, span);
+        Ok::<(), ()>(())
+    });
+    if let Err(Stop::Syntax(m, info)) = read {
+        return Err(format!(
+            "granit rejects what the fast scanner read: {info} at line {}, column {}",
+            m.line(),
+            m.col() + 1
+        ));
+    }
+    if fast != slow {
+        let at = fast.iter().zip(&slow).position(|(a, b)| a != b);
+        return Err(format!(
+            "the scanners differ at event {at:?}:\nfast:   {fast:?}\ngranit: {slow:?}"
+        ));
+    }
+    Ok(true)
+}
+
+/// Why an event stream stopped.
+pub(crate) enum Stop<E> {
+    /// granit found a syntax error at this place.
+    Syntax(Marker, String),
+    /// The sink refused an event.
+    Sink(E),
+}
+
+/// granit's events as [`Ev`]s with spans.
+pub(crate) fn granit_events<'t, E>(
+    text: &'t str,
+    sink: &mut dyn FnMut(Ev<'t>, Span) -> Result<(), E>,
+) -> Result<(), Stop<E>> {
+    let pos = Positions::new(text);
+    for ev in Parser::new_from_str(text) {
+        let (event, gspan) = match ev {
+            Ok(e) => e,
+            Err(e) => return Err(Stop::Syntax(*e.marker(), e.info().to_string())),
+        };
+        let span = pos.span_of(gspan.start, gspan.end);
+        let ev = match event {
+            Event::DocumentStart(..) => Ev::DocStart,
+            Event::DocumentEnd => Ev::DocEnd,
+            Event::Alias(id) => Ev::Alias(id),
+            Event::Scalar(value, style, anchor, tag) => {
+                let tag = match &tag {
+                    None => TagKind::None,
+                    Some(t)
+                        if t.suffix_in_namespace("tag:yaml.org,2002:").as_deref()
+                            == Some("binary") =>
+                    {
+                        TagKind::Binary
+                    }
+                    Some(t) if t.is_yaml_core_schema_tag("str") => TagKind::Str,
+                    Some(_) => TagKind::Other,
+                };
+                let style = match style {
+                    ScalarStyle::Plain => Style::Plain,
+                    ScalarStyle::SingleQuoted => Style::Single,
+                    ScalarStyle::DoubleQuoted => Style::Double,
+                    ScalarStyle::Literal => Style::Literal,
+                    ScalarStyle::Folded => Style::Folded,
+                };
+                Ev::Scalar {
+                    value,
+                    style,
+                    anchor,
+                    tag,
+                }
+            }
+            Event::SequenceStart(style, anchor, _) => Ev::SeqStart {
+                anchor,
+                flow: style == granit_parser::StructureStyle::Flow,
+            },
+            Event::MappingStart(style, anchor, _) => Ev::MapStart {
+                anchor,
+                flow: style == granit_parser::StructureStyle::Flow,
+            },
+            Event::SequenceEnd => Ev::SeqEnd,
+            Event::MappingEnd => Ev::MapEnd,
+            // Stream markers, comments and anchor metadata are presentation only.
+            _ => continue,
+        };
+        sink(ev, span).map_err(Stop::Sink)?;
     }
     Ok(())
 }
@@ -103,7 +236,6 @@ enum Frame {
 }
 
 struct Builder<'a> {
-    text: &'a str,
     limits: &'a Limits,
     on_doc: &'a mut dyn FnMut(Document),
     /// Nodes of every document so far (for `max_total_nodes`).
@@ -113,23 +245,20 @@ struct Builder<'a> {
     nodes: usize,
     aliases: usize,
     doc_index: usize,
+}
+
+/// Turns granit's markers (line, char column, byte offset when it has one) into [`Span`]s.
+pub(crate) struct Positions<'a> {
+    text: &'a str,
     /// Byte offset of the start of each line, to turn char markers into byte ranges; built
     /// only if the parser ever gives a marker without a byte offset (8 bytes per line).
     line_starts: std::cell::OnceCell<Vec<usize>>,
 }
 
-impl<'a> Builder<'a> {
-    fn new(text: &'a str, limits: &'a Limits, on_doc: &'a mut dyn FnMut(Document)) -> Self {
-        Builder {
+impl<'a> Positions<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Positions {
             text,
-            limits,
-            on_doc,
-            total: 0,
-            stack: Vec::new(),
-            anchors: HashMap::new(),
-            nodes: 0,
-            aliases: 0,
-            doc_index: 0,
             line_starts: std::cell::OnceCell::new(),
         }
     }
@@ -157,7 +286,7 @@ impl<'a> Builder<'a> {
                 .unwrap_or(rest.len())
     }
 
-    fn span_of(&self, start: Marker, end: Marker) -> Span {
+    pub(crate) fn span_of(&self, start: Marker, end: Marker) -> Span {
         Span {
             line: u32::try_from(start.line().max(1)).unwrap_or(u32::MAX),
             column: u32::try_from(start.col() + 1).unwrap_or(u32::MAX),
@@ -165,6 +294,21 @@ impl<'a> Builder<'a> {
             end_column: u32::try_from(end.col() + 1).unwrap_or(u32::MAX),
             start: self.byte_of(start),
             end: self.byte_of(end),
+        }
+    }
+}
+
+impl<'a> Builder<'a> {
+    fn new(limits: &'a Limits, on_doc: &'a mut dyn FnMut(Document)) -> Self {
+        Builder {
+            limits,
+            on_doc,
+            total: 0,
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            nodes: 0,
+            aliases: 0,
+            doc_index: 0,
         }
     }
 
@@ -201,11 +345,9 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn event(&mut self, event: Event<'_>, gspan: granit_parser::Span) -> Result<(), Diagnostic> {
-        let span = self.span_of(gspan.start, gspan.end);
+    fn event(&mut self, event: Ev<'_>, span: Span) -> Result<(), Diagnostic> {
         match event {
-            Event::StreamStart | Event::StreamEnd => {}
-            Event::DocumentStart(..) => {
+            Ev::DocStart => {
                 self.nodes = 0;
                 self.aliases = 0;
                 self.anchors.clear();
@@ -216,10 +358,10 @@ impl<'a> Builder<'a> {
                     ));
                 }
             }
-            Event::DocumentEnd => {
+            Ev::DocEnd => {
                 self.doc_index += 1;
             }
-            Event::Alias(id) => {
+            Ev::Alias(id) => {
                 self.aliases += 1;
                 if self.aliases > self.limits.max_aliases {
                     return Err(self.limit(
@@ -258,7 +400,12 @@ impl<'a> Builder<'a> {
                 node.span = span.into();
                 self.push(node)?;
             }
-            Event::Scalar(value, style, anchor, tag) => {
+            Ev::Scalar {
+                value,
+                style,
+                anchor,
+                tag,
+            } => {
                 if value.len() > self.limits.max_scalar_bytes {
                     return Err(self.limit(
                         span,
@@ -271,16 +418,10 @@ impl<'a> Builder<'a> {
                 }
                 self.count(1, span)?;
                 // `!!binary` is a YAML 1.1 type (not in the 1.2 core schema) that kubectl decodes.
-                let binary = tag.as_ref().is_some_and(|t| {
-                    t.suffix_in_namespace("tag:yaml.org,2002:").as_deref() == Some("binary")
-                });
-                let (text, forced_str) = if binary {
-                    (decode_binary(&value, span)?, true)
-                } else {
-                    let str_tag = tag
-                        .as_ref()
-                        .is_some_and(|t| t.is_yaml_core_schema_tag("str"));
-                    (value.into_owned(), str_tag)
+                let (text, forced_str) = match tag {
+                    TagKind::Binary => (decode_binary(&value, span)?, true),
+                    TagKind::Str => (Cow::into_owned(value), true),
+                    TagKind::None | TagKind::Other => (Cow::into_owned(value), false),
                 };
                 // YAML excludes these from printable text, though an escape can produce
                 // them; guestnet also uses U+FFFF internally to mark placeholders.
@@ -295,7 +436,7 @@ impl<'a> Builder<'a> {
                     )
                     .with_span(span));
                 }
-                let kind = if style == ScalarStyle::Plain && !forced_str {
+                let kind = if style == Style::Plain && !forced_str {
                     ScalarKind::Plain
                 } else {
                     ScalarKind::Quoted
@@ -309,7 +450,7 @@ impl<'a> Builder<'a> {
                 }
                 self.push(node)?;
             }
-            Event::SequenceStart(_, anchor, _) => {
+            Ev::SeqStart { anchor, .. } => {
                 self.open(span)?;
                 self.stack.push(Frame::Seq {
                     items: Vec::new(),
@@ -317,7 +458,7 @@ impl<'a> Builder<'a> {
                     anchor,
                 });
             }
-            Event::MappingStart(_, anchor, _) => {
+            Ev::MapStart { anchor, .. } => {
                 self.open(span)?;
                 self.stack.push(Frame::Map {
                     entries: Vec::new(),
@@ -326,7 +467,7 @@ impl<'a> Builder<'a> {
                     anchor,
                 });
             }
-            Event::SequenceEnd | Event::MappingEnd => {
+            Ev::SeqEnd | Ev::MapEnd => {
                 let Some(frame) = self.stack.pop() else {
                     return Ok(());
                 };
@@ -360,8 +501,6 @@ impl<'a> Builder<'a> {
                 }
                 self.push(node)?;
             }
-            // Comments and anchor metadata are presentation only.
-            _ => {}
         }
         Ok(())
     }
