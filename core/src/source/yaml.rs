@@ -221,14 +221,16 @@ pub(crate) fn granit_events<'t, E>(
     Ok(())
 }
 
+/// An open collection. Its children wait on the builder's shared stacks (from `from` on),
+/// so that each collection is allocated once, at its exact size, when it closes.
 enum Frame {
     Seq {
-        items: Vec<Node>,
+        from: usize,
         start: Span,
         anchor: usize,
     },
     Map {
-        entries: Vec<(Node, Node)>,
+        from: usize,
         key: Option<Node>,
         start: Span,
         anchor: usize,
@@ -241,6 +243,9 @@ struct Builder<'a> {
     /// Nodes of every document so far (for `max_total_nodes`).
     total: usize,
     stack: Vec<Frame>,
+    /// Items of the open sequences, and entries of the open mappings, innermost last.
+    items: Vec<Node>,
+    entries: Vec<(Node, Node)>,
     anchors: HashMap<usize, Node>,
     nodes: usize,
     aliases: usize,
@@ -305,6 +310,8 @@ impl<'a> Builder<'a> {
             on_doc,
             total: 0,
             stack: Vec::new(),
+            items: Vec::new(),
+            entries: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
             aliases: 0,
@@ -453,7 +460,7 @@ impl<'a> Builder<'a> {
             Ev::SeqStart { anchor, .. } => {
                 self.open(span)?;
                 self.stack.push(Frame::Seq {
-                    items: Vec::new(),
+                    from: self.items.len(),
                     start: span,
                     anchor,
                 });
@@ -461,7 +468,7 @@ impl<'a> Builder<'a> {
             Ev::MapStart { anchor, .. } => {
                 self.open(span)?;
                 self.stack.push(Frame::Map {
-                    entries: Vec::new(),
+                    from: self.entries.len(),
                     key: None,
                     start: span,
                     anchor,
@@ -473,24 +480,27 @@ impl<'a> Builder<'a> {
                 };
                 let (node, anchor) = match frame {
                     Frame::Seq {
-                        items,
+                        from,
                         start,
                         anchor,
                     } => (
                         Node {
-                            kind: NodeKind::Seq(items.into_boxed_slice()),
+                            kind: NodeKind::Seq(self.items.drain(from..).collect()),
                             span: join(start, span).into(),
                         },
                         anchor,
                     ),
                     Frame::Map {
-                        entries,
+                        from,
                         start,
                         anchor,
                         ..
                     } => (
                         Node {
-                            kind: NodeKind::Map(merge_keys(entries)?.into_boxed_slice()),
+                            kind: NodeKind::Map(
+                                merge_keys(self.entries.drain(from..).collect())?
+                                    .into_boxed_slice(),
+                            ),
                             span: join(start, span).into(),
                         },
                         anchor,
@@ -528,8 +538,8 @@ impl<'a> Builder<'a> {
                     });
                 }
             }
-            Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
+            Some(Frame::Seq { .. }) => self.items.push(node),
+            Some(Frame::Map { from, key, .. }) => match key.take() {
                 None => {
                     if !matches!(node.kind, NodeKind::Scalar(..)) {
                         return Err(Diagnostic::new(
@@ -539,8 +549,8 @@ impl<'a> Builder<'a> {
                         )
                         .with_span(node.span));
                     }
-                    if let Some((first, _)) =
-                        entries.iter().find(|(k, _)| k.as_str() == node.as_str())
+                    let open = self.entries.get(*from..).unwrap_or_default();
+                    if let Some((first, _)) = open.iter().find(|(k, _)| k.as_str() == node.as_str())
                     {
                         return Err(Diagnostic::new(
                             Code::DuplicateKey,
@@ -556,7 +566,7 @@ impl<'a> Builder<'a> {
                     }
                     *key = Some(node);
                 }
-                Some(k) => entries.push((k, node)),
+                Some(k) => self.entries.push((k, node)),
             },
         }
         Ok(())
