@@ -27,7 +27,7 @@ use crate::report::{self, Chunk, Format, Reporter};
 use crate::sink::{Io, Stream};
 use crate::walk::{self, Input, WalkOptions};
 use crate::write::{OutDir, Staged};
-use guestnet_core::batch::{self, FileId, Plan, Planner, VmId, state::IpamState};
+use guestnet_core::batch::{self, Plan, Planner, VmId, state::IpamState};
 use guestnet_core::model::NetworkCatalog;
 use guestnet_core::pipeline::{self, CompileOptions, Doc, Input as DocInput, Unit};
 use guestnet_core::render::{self, Artifact, Target};
@@ -780,13 +780,11 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
     }
     let mut tally = Tally::default();
     let mut hashes: Vec<u64> = Vec::with_capacity(inputs.len());
-    let mut file_ids: Vec<FileId> = Vec::with_capacity(inputs.len());
     let mut staged: HashMap<VmId, Staged> = HashMap::new();
     let mut stdout_vm: Option<(VmId, Vec<Artifact>)> = None;
     let mut vm_count = 0usize;
     let mut explained: BTreeMap<VmId, Explained> = BTreeMap::new();
     let mut stdin_text: Option<String> = None;
-    let mut doc_of: Vec<(usize, usize)> = Vec::new();
     let mut write_errors: Vec<String> = Vec::new();
     let mut done = 0usize;
     let mut offset = 0usize;
@@ -800,9 +798,10 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
             .zip(cached.into_par_iter())
             .map(|(input, text)| process_file(&ctx, input, text))
             .collect();
-        for (k, f) in results.into_iter().enumerate() {
+        for f in results {
+            // Files are added once each, in input order: a FileId is the input's position,
+            // which the late pass uses to find a VM's file again (`Plan::origin`).
             let fid = planner.add_file(&f.name, &f.scope);
-            file_ids.push(fid);
             hashes.push(f.hash);
             if f.failed {
                 planner.mark_incomplete();
@@ -818,7 +817,6 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
             write_errors.extend(f.write_errors);
             for v in f.vms {
                 let id = planner.add_vm(fid, v.doc, v.facts);
-                doc_of.push((offset + k, v.doc));
                 vm_count += 1;
                 if let Some(s) = v.staged {
                     staged.insert(id, s);
@@ -880,7 +878,6 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
         plan: &plan,
         texts: &texts,
         hashes: &hashes,
-        doc_of: &doc_of,
     };
     late.run(
         &mut reporter,
@@ -991,7 +988,6 @@ struct Late<'a> {
     plan: &'a Plan,
     texts: &'a Texts,
     hashes: &'a [u64],
-    doc_of: &'a [(usize, usize)],
 }
 
 impl Late<'_> {
@@ -1012,8 +1008,8 @@ impl Late<'_> {
             .iter()
             .filter(|id| !self.plan.blocked.contains(id))
             .filter_map(|&id| {
-                let &(fi, doc) = self.doc_of.get(id as usize)?;
-                Some((fi, doc, id))
+                let (fi, doc) = self.plan.origin(id)?;
+                Some((fi as usize, doc, id))
             })
             .collect();
         redo.sort_unstable();
@@ -1021,7 +1017,7 @@ impl Late<'_> {
             .plan
             .findings
             .iter()
-            .filter_map(|(vm, d)| Some((self.doc_of.get(*vm as usize)?.0, d, *vm)))
+            .filter_map(|(vm, d)| Some((self.plan.origin(*vm)?.0 as usize, d, *vm)))
             .collect();
         // Stable: the plan's order (VM, position) within a file.
         found.sort_by_key(|(fi, _, _)| *fi);

@@ -12,6 +12,7 @@
 
 pub mod alloc;
 pub mod mac;
+mod pages;
 #[cfg(feature = "spill")]
 pub mod spill;
 pub mod state;
@@ -23,6 +24,7 @@ use crate::resolve::{
     Assigned, MacPolicy, Resolved, Source, derive_mac_key, derived_mac_source, find_catalog,
 };
 use alloc::{Allocator, Outcome, PoolId, Request};
+use pages::{Arena, Pages, Text};
 use state::IpamState;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
@@ -336,13 +338,6 @@ struct Entry {
     loc: Loc,
 }
 
-/// A byte range of the planner's string arena.
-#[derive(Debug, Clone, Copy)]
-struct Text {
-    start: usize,
-    len: u32,
-}
-
 #[derive(Debug)]
 struct DeriveReq {
     vm: VmId,
@@ -366,20 +361,19 @@ struct AllocReq {
 pub struct Planner {
     policy: MacPolicy,
     allocator: Allocator,
-    /// File names, in the arena.
-    files: Vec<Text>,
-    file_scope: Vec<u16>,
+    /// File names (in the arena) and their scopes (in `scopes`).
+    files: Pages<(Text, u16)>,
     scopes: Vec<Box<str>>,
-    vms: Vec<VmRec>,
+    vms: Pages<VmRec>,
     entries: Vec<Entry>,
     explicit_macs: HashSet<[u8; 6]>,
     /// Every file name, VM identity, FQDN and request key (`namespace/name/interface`), back
     /// to back: a fleet's strings in one growing buffer instead of a few allocations per VM,
     /// which also spared glibc's malloc the fragmentation that made it slower per file as a
     /// batch grew.
-    arena: String,
-    derive: Vec<DeriveReq>,
-    alloc: Vec<AllocReq>,
+    arena: Arena,
+    derive: Pages<DeriveReq>,
+    alloc: Pages<AllocReq>,
     /// VMs that asked for an address (even one no pool can serve): always re-resolved.
     waiting: HashSet<VmId>,
     incomplete: bool,
@@ -394,15 +388,14 @@ impl Planner {
         Planner {
             policy,
             allocator: Allocator::new(catalogs),
-            files: Vec::new(),
-            file_scope: Vec::new(),
+            files: Pages::default(),
             scopes: Vec::new(),
-            vms: Vec::new(),
+            vms: Pages::default(),
             entries: Vec::new(),
             explicit_macs: HashSet::new(),
-            arena: String::new(),
-            derive: Vec::new(),
-            alloc: Vec::new(),
+            arena: Arena::default(),
+            derive: Pages::default(),
+            alloc: Pages::default(),
             waiting: HashSet::new(),
             incomplete: false,
             record_state: false,
@@ -442,8 +435,8 @@ impl Planner {
             }
         };
         let name = self.intern(name);
-        self.files.push(name);
-        self.file_scope.push(u16::try_from(s).unwrap_or(u16::MAX));
+        self.files
+            .push((name, u16::try_from(s).unwrap_or(u16::MAX)));
         FileId::try_from(self.files.len() - 1).unwrap_or(FileId::MAX)
     }
 
@@ -455,30 +448,23 @@ impl Planner {
 
     pub fn file_name(&self, f: FileId) -> &str {
         match self.files.get(f as usize) {
-            Some(t) => self.text(*t),
+            Some((t, _)) => self.text(*t),
             None => "-",
         }
     }
 
     fn intern(&mut self, s: &str) -> Text {
-        let start = self.arena.len();
-        self.arena.push_str(s);
-        Text {
-            start,
-            len: u32::try_from(s.len()).unwrap_or(u32::MAX),
-        }
+        self.arena.intern(s)
     }
 
     fn text(&self, t: Text) -> &str {
-        self.arena
-            .get(t.start..t.start + t.len as usize)
-            .unwrap_or("")
+        self.arena.get(t)
     }
 
     pub fn add_vm(&mut self, file: FileId, document: usize, facts: VmFacts) -> VmId {
         let vm = VmId::try_from(self.vms.len()).unwrap_or(VmId::MAX);
-        let scope = self.file_scope.get(file as usize).copied().unwrap_or(0);
-        let mut fqdn = Text { start: 0, len: 0 };
+        let scope = self.files.get(file as usize).map_or(0, |(_, s)| *s);
+        let mut fqdn = Text::EMPTY;
         for (key, field, span) in &facts.keys {
             if let Key::Fqdn(f) = key {
                 fqdn = self.intern(f);
