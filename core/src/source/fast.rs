@@ -133,6 +133,14 @@ impl<'t> Scan<'t, '_> {
         Ok(())
     }
 
+    /// Closes a block collection where the next token starts (granit's zero-width end).
+    fn leave(&mut self, end: Ev<'t>) -> Result<(), GiveUp> {
+        let at = self.span(self.pos, self.pos);
+        self.emit(end, at)?;
+        self.depth -= 1;
+        Ok(())
+    }
+
     fn skip_spaces(&mut self) {
         while self.at(self.pos) == b' ' {
             self.pos += 1;
@@ -258,7 +266,7 @@ impl<'t> Scan<'t, '_> {
         if let Some(key) = self.key()? {
             return self.block_map(indent, key);
         }
-        self.inline_value()?;
+        self.value(false)?;
         self.end_of_line()?;
         self.next_line()
     }
@@ -335,7 +343,7 @@ impl<'t> Scan<'t, '_> {
                     }
                 }
             } else {
-                self.inline_value()?;
+                self.value(false)?;
                 self.end_of_line()?;
                 self.next_line()?
             };
@@ -348,9 +356,7 @@ impl<'t> Scan<'t, '_> {
                 _ => break line,
             }
         };
-        let at = self.span(self.pos, self.pos);
-        self.emit(Ev::MapEnd, at)?;
-        self.depth -= 1;
+        self.leave(Ev::MapEnd)?;
         Ok(line)
     }
 
@@ -397,7 +403,7 @@ impl<'t> Scan<'t, '_> {
                 let column = self.pos - self.line_start;
                 self.block_map(column, key)?
             } else {
-                self.inline_value()?;
+                self.value(false)?;
                 self.end_of_line()?;
                 self.next_line()?
             };
@@ -407,14 +413,13 @@ impl<'t> Scan<'t, '_> {
                 _ => break line,
             }
         };
-        let at = self.span(self.pos, self.pos);
-        self.emit(Ev::SeqEnd, at)?;
-        self.depth -= 1;
+        self.leave(Ev::SeqEnd)?;
         Ok(line)
     }
 
-    /// A value that starts and ends on this line, in block context.
-    fn inline_value(&mut self) -> Result<(), GiveUp> {
+    /// A value that starts and ends on this line, in block context or (`flow`) in a flow
+    /// collection.
+    fn value(&mut self, flow: bool) -> Result<(), GiveUp> {
         let p = self.pos;
         match self.at(p) {
             b'"' | b'\'' => {
@@ -425,8 +430,19 @@ impl<'t> Scan<'t, '_> {
             }
             b'[' | b'{' => self.flow(),
             c if plain_start(c, self.at(p + 1)) => {
-                let (end, stop) = self.plain(p, false);
-                if stop == Stop::Colon {
+                let (end, stop) = self.plain(p, flow);
+                let mut next = end;
+                while self.at(next) == b' ' {
+                    next += 1;
+                }
+                // A `:` after a value is a mapping where none may start; in a flow
+                // collection, so is a nested collection or comment right after a scalar.
+                let bad = if flow {
+                    matches!(self.at(next), b':' | b'[' | b'{' | b'#')
+                } else {
+                    stop == Stop::Colon
+                };
+                if bad {
                     return Err(GiveUp);
                 }
                 let value = self.slice(p, end)?;
@@ -525,7 +541,7 @@ impl<'t> Scan<'t, '_> {
                 if open == b'{' {
                     self.flow_key()?;
                 }
-                self.flow_item()?;
+                self.value(true)?;
                 self.skip_spaces();
                 match self.at(self.pos) {
                     b',' => {
@@ -583,35 +599,6 @@ impl<'t> Scan<'t, '_> {
         self.pos = tok.end + 1;
         self.skip_spaces();
         Ok(())
-    }
-
-    /// A value in a flow collection.
-    fn flow_item(&mut self) -> Result<(), GiveUp> {
-        let p = self.pos;
-        match self.at(p) {
-            b'"' | b'\'' => {
-                let tok = self.quoted(p)?;
-                self.pos = tok.end;
-                let span = self.span(tok.start, tok.end);
-                self.scalar(tok.value, tok.style, span)
-            }
-            b'[' | b'{' => self.flow(),
-            c if plain_start(c, self.at(p + 1)) => {
-                let (end, _) = self.plain(p, true);
-                let mut next = end;
-                while self.at(next) == b' ' {
-                    next += 1;
-                }
-                if matches!(self.at(next), b':' | b'[' | b'{' | b'#') {
-                    return Err(GiveUp);
-                }
-                let value = self.slice(p, end)?;
-                let span = self.span(p, end);
-                self.pos = end;
-                self.scalar(value, Style::Plain, span)
-            }
-            _ => Err(GiveUp),
-        }
     }
 }
 
