@@ -24,7 +24,13 @@ use crate::resolve::{
     Assigned, MacPolicy, Resolved, Source, derive_mac_key, derived_mac_source, find_catalog,
 };
 use alloc::{Allocator, Outcome, PoolId, Request};
-use pages::{Arena, Pages, Text};
+#[cfg(feature = "spill")]
+use pages::Pages;
+use pages::{Arena, Text};
+/// Fleet-size batches (the CLI) keep the planner's tables in pages; the browser plans one
+/// text and keeps plain vectors, which cost no code in its size budget.
+#[cfg(not(feature = "spill"))]
+type Pages<T> = Vec<T>;
 use state::IpamState;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
@@ -388,14 +394,14 @@ impl Planner {
         Planner {
             policy,
             allocator: Allocator::new(catalogs),
-            files: Pages::default(),
+            files: Pages::new(),
             scopes: Vec::new(),
-            vms: Pages::default(),
+            vms: Pages::new(),
             entries: Vec::new(),
             explicit_macs: HashSet::new(),
             arena: Arena::default(),
-            derive: Pages::default(),
-            alloc: Pages::default(),
+            derive: Pages::new(),
+            alloc: Pages::new(),
             waiting: HashSet::new(),
             incomplete: false,
             record_state: false,

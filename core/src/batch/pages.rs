@@ -5,26 +5,27 @@
 //! partly filled page.
 
 /// Items per page of [`Pages`].
+#[cfg(feature = "spill")]
 const PAGE: usize = 4096;
 /// Bytes per page of [`Arena`].
 const TEXT_PAGE: usize = 1 << 16;
 
+#[cfg(feature = "spill")]
 #[derive(Debug)]
 pub(super) struct Pages<T> {
     pages: Vec<Vec<T>>,
     len: usize,
 }
 
-impl<T> Default for Pages<T> {
-    fn default() -> Self {
+#[cfg(feature = "spill")]
+impl<T> Pages<T> {
+    pub(super) fn new() -> Self {
         Pages {
             pages: Vec::new(),
             len: 0,
         }
     }
-}
 
-impl<T> Pages<T> {
     pub(super) fn len(&self) -> usize {
         self.len
     }
@@ -111,7 +112,8 @@ impl Arena {
     }
 }
 
-#[cfg(test)]
+// The pages are the CLI's (feature `spill`); the arena is tested there with them.
+#[cfg(all(test, feature = "spill"))]
 mod tests {
     use super::*;
     use proptest::prelude::*;
@@ -129,7 +131,7 @@ mod tests {
             for (s, t) in strings.iter().zip(&texts) {
                 prop_assert_eq!(a.get(*t), s.as_str());
             }
-            let mut p = Pages::default();
+            let mut p = Pages::new();
             for i in 0..items {
                 p.push(i);
             }
@@ -151,7 +153,7 @@ mod tests {
         assert_eq!(a.pages.len(), 1);
         a.intern("9");
         assert_eq!(a.pages.len(), 2);
-        let mut p = Pages::default();
+        let mut p = Pages::new();
         for i in 0..PAGE + 1 {
             p.push(i);
         }

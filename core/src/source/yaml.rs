@@ -99,7 +99,7 @@ pub fn parse_each(
         }
     }
     let mut b = Builder::new(limits, on_doc);
-    granit_events(text, &mut |ev, span| b.event(ev, span)).map_err(|e| match e {
+    granit_events(text, |ev, span| b.event(ev, span)).map_err(|e| match e {
         Stop::Syntax(m, info) => {
             let span = Positions::new(text).span_of(m, m);
             Diagnostic::new(Code::YamlSyntax, "", info).with_span(span)
@@ -133,7 +133,7 @@ pub fn fast_scan_agrees(text: &str) -> Result<bool, String> {
         return Ok(false);
     }
     let mut slow = Vec::new();
-    let read = granit_events(text, &mut |ev, span| {
+    let read = granit_events(text, |ev, span| {
         record(&mut slow, ev, span);
         Ok::<(), ()>(())
     });
@@ -164,7 +164,7 @@ pub(crate) enum Stop<E> {
 /// granit's events as [`Ev`]s with spans.
 pub(crate) fn granit_events<'t, E>(
     text: &'t str,
-    sink: &mut dyn FnMut(Ev<'t>, Span) -> Result<(), E>,
+    mut sink: impl FnMut(Ev<'t>, Span) -> Result<(), E>,
 ) -> Result<(), Stop<E>> {
     let pos = Positions::new(text);
     for ev in Parser::new_from_str(text) {
