@@ -27,13 +27,14 @@ use alloc::{Allocator, Outcome, PoolId, Request};
 #[cfg(feature = "spill")]
 use pages::Pages;
 use pages::{Arena, Text};
+use state::IpamState;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
+
 /// Fleet-size batches (the CLI) keep the planner's tables in pages; the browser plans one
 /// text and keeps plain vectors, which cost no code in its size budget.
 #[cfg(not(feature = "spill"))]
 type Pages<T> = Vec<T>;
-use state::IpamState;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::net::IpAddr;
 
 /// A VM's number in its batch, in the order the front end added them.
 pub type VmId = u32;
@@ -374,9 +375,9 @@ pub struct Planner {
     entries: Vec<Entry>,
     explicit_macs: HashSet<[u8; 6]>,
     /// Every file name, VM identity, FQDN and request key (`namespace/name/interface`), back
-    /// to back: a fleet's strings in one growing buffer instead of a few allocations per VM,
-    /// which also spared glibc's malloc the fragmentation that made it slower per file as a
-    /// batch grew.
+    /// to back in fixed-size pages: a fleet's strings in a few large buffers instead of a few
+    /// allocations per VM, which also spared glibc's malloc the fragmentation that made it
+    /// slower per file as a batch grew.
     arena: Arena,
     derive: Pages<DeriveReq>,
     alloc: Pages<AllocReq>,

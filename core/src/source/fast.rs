@@ -141,10 +141,16 @@ impl<'t> Scan<'t, '_> {
         Ok(())
     }
 
-    fn skip_spaces(&mut self) {
-        while self.at(self.pos) == b' ' {
-            self.pos += 1;
+    /// The first position at or after `i` that is not a space.
+    fn spaces_from(&self, mut i: usize) -> usize {
+        while self.at(i) == b' ' {
+            i += 1;
         }
+        i
+    }
+
+    fn skip_spaces(&mut self) {
+        self.pos = self.spaces_from(self.pos);
     }
 
     fn skip_to_eol(&mut self) {
@@ -155,10 +161,7 @@ impl<'t> Scan<'t, '_> {
     /// line with content.
     fn content_after_line_start(&mut self) -> Result<Line, GiveUp> {
         loop {
-            let mut p = self.pos;
-            while self.at(p) == b' ' {
-                p += 1;
-            }
+            let p = self.spaces_from(self.pos);
             match self.at(p) {
                 0 => {
                     self.pos = p;
@@ -367,10 +370,7 @@ impl<'t> Scan<'t, '_> {
         self.enter()?;
         let mut start = self.pos;
         if indentless {
-            start += 1;
-            while self.at(start) == b' ' {
-                start += 1;
-            }
+            start = self.spaces_from(start + 1);
             if self.at(start) == b'#' {
                 start = memchr_nl(self.t, start);
             }
@@ -431,10 +431,7 @@ impl<'t> Scan<'t, '_> {
             b'[' | b'{' => self.flow(),
             c if plain_start(c, self.at(p + 1)) => {
                 let (end, stop) = self.plain(p, flow);
-                let mut next = end;
-                while self.at(next) == b' ' {
-                    next += 1;
-                }
+                let next = self.spaces_from(end);
                 // A `:` after a value is a mapping where none may start; in a flow
                 // collection, so is a nested collection or comment right after a scalar.
                 let bad = if flow {
@@ -569,23 +566,20 @@ impl<'t> Scan<'t, '_> {
         let tok = match self.at(p) {
             b'"' | b'\'' => self.quoted(p)?,
             c if plain_start(c, self.at(p + 1)) => {
-                let mut i = p;
-                while !matches!(
-                    self.at(i),
-                    b':' | b'\n' | 0 | b',' | b'[' | b']' | b'{' | b'}'
-                ) {
-                    i += 1;
-                }
-                if self.at(i) != b':' || self.at(i + 1) != b' ' || self.at(i - 1) == b' ' {
+                // The key must end right at a `: ` (no space before it), and a `#` in it
+                // gives up however it is placed.
+                let (end, _) = self.plain(p, true);
+                if self.at(end) != b':' || self.at(end + 1) != b' ' {
                     return Err(GiveUp);
                 }
-                if self.t.get(p..i).is_some_and(|k| k.contains(&b'#')) {
+                let value = self.slice(p, end)?;
+                if value.contains('#') {
                     return Err(GiveUp);
                 }
                 Token {
                     start: p,
-                    end: i,
-                    value: self.slice(p, i)?,
+                    end,
+                    value,
                     style: Style::Plain,
                 }
             }

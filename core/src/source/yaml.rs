@@ -100,10 +100,7 @@ pub fn parse_each(
     }
     let mut b = Builder::new(limits, on_doc);
     granit_events(text, |ev, span| b.event(ev, span)).map_err(|e| match e {
-        Stop::Syntax(m, info) => {
-            let span = Positions::new(text).span_of(m, m);
-            Diagnostic::new(Code::YamlSyntax, "", info).with_span(span)
-        }
+        Stop::Syntax(span, info) => Diagnostic::new(Code::YamlSyntax, "", info).with_span(span),
         Stop::Sink(d) => d,
     })
 }
@@ -137,11 +134,10 @@ pub fn fast_scan_agrees(text: &str) -> Result<bool, String> {
         record(&mut slow, ev, span);
         Ok::<(), ()>(())
     });
-    if let Err(Stop::Syntax(m, info)) = read {
+    if let Err(Stop::Syntax(at, info)) = read {
         return Err(format!(
             "granit rejects what the fast scanner read: {info} at line {}, column {}",
-            m.line(),
-            m.col() + 1
+            at.line, at.column
         ));
     }
     if fast != slow {
@@ -156,7 +152,7 @@ pub fn fast_scan_agrees(text: &str) -> Result<bool, String> {
 /// Why an event stream stopped.
 pub(crate) enum Stop<E> {
     /// granit found a syntax error at this place.
-    Syntax(Marker, String),
+    Syntax(Span, String),
     /// The sink refused an event.
     Sink(E),
 }
@@ -170,7 +166,10 @@ pub(crate) fn granit_events<'t, E>(
     for ev in Parser::new_from_str(text) {
         let (event, gspan) = match ev {
             Ok(e) => e,
-            Err(e) => return Err(Stop::Syntax(*e.marker(), e.info().to_string())),
+            Err(e) => {
+                let m = *e.marker();
+                return Err(Stop::Syntax(pos.span_of(m, m), e.info().to_string()));
+            }
         };
         let span = pos.span_of(gspan.start, gspan.end);
         let ev = match event {
