@@ -25,7 +25,7 @@ use crate::crd::Crd;
 use crate::inputs::{self, ReadOutcome};
 use crate::report::{self, Chunk, Format, Reporter};
 use crate::sink::{Io, Stream};
-use crate::walk::{self, Input, WalkOptions};
+use crate::walk::{self, Input, Inputs, WalkOptions};
 use crate::write::{OutDir, Staged};
 use guestnet_core::batch::{self, Plan, Planner, VmId, state::IpamState};
 use guestnet_core::model::NetworkCatalog;
@@ -110,75 +110,37 @@ pub struct RepoOptions {
 }
 
 /// The repository's answer for one run: per-file configuration, scopes, kustomize
-/// patches and previous revisions, looked up by the input's name.
+/// patches and previous revisions, by input position (the inputs the configuration
+/// excludes are dropped when this is made, so positions agree from then on).
 #[derive(Debug)]
 pub struct RepoRun {
     plan: crate::repo::Plan,
-    /// Positions in `plan.files`, sorted by name: the by-name lookup costs 4 bytes a file,
-    /// not a second copy of every name in a hash table.
-    by_name: Vec<u32>,
     previous: Vec<Option<String>>,
 }
 
 impl RepoRun {
-    fn new(
-        inputs: &mut Vec<Input>,
-        r: &RepoOptions,
-        base: &CompileOptions,
-    ) -> Result<Self, String> {
-        let names: Vec<(String, bool)> = inputs
-            .iter()
-            .map(|i| (i.name(), matches!(i, Input::File { .. })))
-            .collect();
-        let plan = crate::repo::plan(names, r.config.as_deref(), base, r.pinned)?;
-        let mut by_name: Vec<u32> = (0..plan.files.len())
-            .filter_map(|i| u32::try_from(i).ok())
-            .collect();
-        by_name.sort_by(|a, b| {
-            let name = |i: &u32| plan.files.get(*i as usize).map(String::as_str);
-            name(a).cmp(&name(b))
-        });
+    fn new(inputs: &mut Inputs, r: &RepoOptions, base: &CompileOptions) -> Result<Self, String> {
+        let (plan, keep) = crate::repo::plan(inputs, r.config.as_deref(), base, r.pinned)?;
+        // The configuration's `exclude:` drops inputs before anything reads them.
+        inputs.retain(|i| keep.get(i) == Some(&true));
         let previous = match &r.against {
-            Some(rev) => crate::against::previous_texts(&plan.files, rev)?,
+            Some(rev) => {
+                let names: Vec<String> = (0..inputs.len()).map(|i| inputs.name(i)).collect();
+                crate::against::previous_texts(&names, rev)?
+            }
             None => Vec::new(),
         };
-        let run = RepoRun {
-            plan,
-            by_name,
-            previous,
-        };
-        // The configuration's `exclude:` drops inputs before anything reads them.
-        inputs.retain(|i| run.file(&i.name()).is_some());
-        Ok(run)
-    }
-
-    fn file(&self, name: &str) -> Option<usize> {
-        let files = &self.plan.files;
-        let at = self
-            .by_name
-            .binary_search_by(|&i| {
-                files
-                    .get(i as usize)
-                    .map(String::as_str)
-                    .unwrap_or("")
-                    .cmp(name)
-            })
-            .ok()?;
-        self.by_name.get(at).map(|&i| i as usize)
+        Ok(RepoRun { plan, previous })
     }
 }
 
 impl Options {
-    /// One file's repository settings, looked up once: the lookup is a binary search by
-    /// name, and a file asked for it five times (4% of a batch's time).
-    fn at<'a>(&'a self, name: &'a str) -> At<'a> {
+    /// What the repository says about input `file` (its position), named `name`.
+    fn at<'a>(&'a self, file: usize, name: &'a str) -> At<'a> {
         At {
             opts: self,
             name,
-            repo: self
-                .repo_run
-                .as_deref()
-                .and_then(|r| Some((r, r.file(name)?))),
+            repo: self.repo_run.as_deref().map(|r| (r, file)),
         }
     }
 }
@@ -208,7 +170,7 @@ impl<'a> At<'a> {
     /// The kustomization that lists this file as a patch (its documents are not whole).
     fn patch_of(&self) -> Option<String> {
         let (r, i) = self.repo?;
-        r.plan.settings.get(i)?.patch_of.clone()
+        r.plan.settings(i)?.patch_of.clone()
     }
 
     /// The file's VirtualMachines at `--against`'s revision.
@@ -217,11 +179,6 @@ impl<'a> At<'a> {
             Some(Some(text)) => pipeline::previous_vms(text, &self.opts.compile.limits),
             _ => Vec::new(),
         }
-    }
-
-    /// Whether the configuration already loads this file's catalogs.
-    fn catalogs_loaded(&self) -> bool {
-        self.repo.is_some_and(|(r, i)| r.plan.catalogs_loaded(i))
     }
 }
 
@@ -259,6 +216,8 @@ impl Default for Options {
 /// A file as post-processing sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct FileCtx<'a> {
+    /// The input's position.
+    pub index: usize,
     pub name: &'a str,
     /// The file's text when it is at hand (inline suppressions read it).
     pub text: Option<&'a str>,
@@ -275,12 +234,13 @@ pub fn postprocess(file: &FileCtx<'_>, diags: &mut Vec<Diagnostic>, opts: &Optio
         }
     }
     // The repository's `guestnet:ignore` comments, rule severities and --strict-kinds.
-    if let Some(r) = &opts.repo_run
-        && let Some(i) = r.file(file.name)
-    {
-        *diags = r
-            .plan
-            .postprocess(i, file.text.unwrap_or(""), std::mem::take(diags));
+    if let Some(r) = &opts.repo_run {
+        *diags = r.plan.postprocess(
+            file.index,
+            file.name,
+            file.text.unwrap_or(""),
+            std::mem::take(diags),
+        );
     }
     if !opts.info {
         diags.retain(|d| d.severity != Severity::Info);
@@ -342,7 +302,7 @@ impl Tally {
 
 /// How a file's text is obtained again after the main pass.
 struct Texts {
-    inputs: Vec<Input>,
+    inputs: Inputs,
     stdin: Option<String>,
     limit: usize,
 }
@@ -352,12 +312,12 @@ impl Texts {
         let Some(input) = self.inputs.get(i) else {
             return Err(Diagnostic::new(Code::Unreadable, "", "no such input"));
         };
-        if let Input::Stdin = input {
+        if let Input::Stdin = &input {
             return self.stdin.clone().ok_or_else(|| {
                 inputs::unreadable("-", &std::io::Error::other("stdin was not read"))
             });
         }
-        match inputs::read_input(input, self.limit) {
+        match inputs::read_input(&input, self.limit) {
             ReadOutcome::Text(s) => Ok(s.text),
             ReadOutcome::Bad(d) | ReadOutcome::Skip(d) => Err(d),
         }
@@ -525,10 +485,15 @@ impl Ctx<'_> {
 }
 
 /// Main pass over one file.
-fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<ReadOutcome>) -> FileOut {
+fn process_file(
+    ctx: &Ctx<'_>,
+    index: usize,
+    input: &Input,
+    cached: Option<ReadOutcome>,
+) -> FileOut {
     let opts = ctx.opts;
     let name = input.name();
-    let at = opts.at(&name);
+    let at = opts.at(index, &name);
     let scope = at.scope();
     let fopts = at.compile();
     let patch_of = at.patch_of();
@@ -555,6 +520,7 @@ fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<ReadOutcome>) -> Fi
         Err(d) => {
             let mut diags = vec![d];
             let fc = FileCtx {
+                index,
                 name: &name,
                 text: None,
                 scope: &scope,
@@ -630,6 +596,7 @@ fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<ReadOutcome>) -> Fi
         }
     }
     let fc = FileCtx {
+        index,
         name: &name,
         text: Some(&text),
         scope: &scope,
@@ -650,7 +617,7 @@ fn process_file(ctx: &Ctx<'_>, input: &Input, cached: Option<ReadOutcome>) -> Fi
 type TextCache = Vec<Option<Box<ReadOutcome>>>;
 
 /// Parses the files that mention catalogs; keeps texts for the main pass within a budget.
-fn scan_catalogs(inputs: &[Input], opts: &Options) -> (Vec<(String, NetworkCatalog)>, TextCache) {
+fn scan_catalogs(inputs: &Inputs, opts: &Options) -> (Vec<(String, NetworkCatalog)>, TextCache) {
     let limit = opts.compile.limits.max_bytes;
     let mut cats: Vec<(String, NetworkCatalog)> = opts
         .extra_catalogs
@@ -663,10 +630,10 @@ fn scan_catalogs(inputs: &[Input], opts: &Options) -> (Vec<(String, NetworkCatal
     }
     let mut cache: TextCache = Vec::with_capacity(inputs.len());
     let mut kept = 0usize;
-    for chunk in inputs.chunks(CHUNK) {
+    for (_, chunk) in chunks(inputs) {
         let got: Vec<(Option<ReadOutcome>, Vec<NetworkCatalog>)> = chunk
             .par_iter()
-            .map(|input| {
+            .map(|(_, input)| {
                 if matches!(input, Input::Skipped { .. }) {
                     return (None, Vec::new());
                 }
@@ -677,7 +644,12 @@ fn scan_catalogs(inputs: &[Input], opts: &Options) -> (Vec<(String, NetworkCatal
                     _ => return (None, Vec::new()),
                 };
                 let mut found = Vec::new();
-                if s.text.contains("guestnet.dev/") && !opts.at(&input.name()).catalogs_loaded() {
+                if s.text.contains("guestnet.dev/")
+                    && !opts
+                        .repo_run
+                        .as_ref()
+                        .is_some_and(|r| r.plan.catalogs_loaded(&input.name()))
+                {
                     let _ = pipeline::load_each(&s.text, &opts.compile.limits, &mut |d| {
                         if let Some(DocInput::Network(c)) = d.input {
                             found.push(*c);
@@ -687,10 +659,10 @@ fn scan_catalogs(inputs: &[Input], opts: &Options) -> (Vec<(String, NetworkCatal
                 (Some(ReadOutcome::Text(s)), found)
             })
             .collect();
-        for ((text, found), input) in got.into_iter().zip(chunk) {
+        for ((text, found), (index, input)) in got.into_iter().zip(&chunk) {
             if !found.is_empty() {
                 let name = input.name();
-                let scope = opts.at(&name).scope();
+                let scope = opts.at(*index, &name).scope();
                 cats.extend(found.into_iter().map(|c| (scope.clone(), c)));
             }
             // Stdin cannot be read twice: it is always kept.
@@ -710,6 +682,18 @@ fn scan_catalogs(inputs: &[Input], opts: &Options) -> (Vec<(String, NetworkCatal
         }
     }
     (cats, cache)
+}
+
+/// The inputs in chunks of [`CHUNK`], each input with its position, each chunk with the
+/// position of its first: only one chunk's paths are materialised at a time.
+fn chunks(inputs: &Inputs) -> impl Iterator<Item = (usize, Vec<(usize, Input)>)> + '_ {
+    (0..inputs.len()).step_by(CHUNK).map(|start| {
+        let end = (start + CHUNK).min(inputs.len());
+        let chunk = (start..end)
+            .filter_map(|i| Some((i, inputs.get(i)?)))
+            .collect();
+        (start, chunk)
+    })
 }
 
 /// Expands the paths and runs the batch. Returns the exit status (before stream health).
@@ -755,9 +739,9 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
     // Without catalogs every scope sees none (`Ctx::catalogs_in` falls back to the empty
     // list): no lookup per file.
     if !scoped.is_empty() {
-        for i in &inputs {
-            let name = i.name();
-            let s = opts.at(&name).scope();
+        for i in 0..inputs.len() {
+            let name = inputs.name(i);
+            let s = opts.at(i, &name).scope();
             if let std::collections::hash_map::Entry::Vacant(e) = by_scope.entry(s) {
                 let seen = crate::repo::catalogs_for(&scoped, e.key());
                 e.insert(seen);
@@ -787,8 +771,7 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
     let mut stdin_text: Option<String> = None;
     let mut write_errors: Vec<String> = Vec::new();
     let mut done = 0usize;
-    let mut offset = 0usize;
-    for chunk in inputs.chunks(CHUNK) {
+    for (offset, chunk) in chunks(&inputs) {
         let cached: Vec<Option<ReadOutcome>> = cache
             .get_mut(offset..offset + chunk.len())
             .map(|c| c.iter_mut().map(|t| t.take().map(|b| *b)).collect())
@@ -796,7 +779,7 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
         let results: Vec<FileOut> = chunk
             .par_iter()
             .zip(cached.into_par_iter())
-            .map(|(input, text)| process_file(&ctx, input, text))
+            .map(|((index, input), text)| process_file(&ctx, *index, input, text))
             .collect();
         for f in results {
             // Files are added once each, in input order: a FileId is the input's position,
@@ -832,7 +815,6 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
             }
             done += 1;
         }
-        offset += chunk.len();
         if opts.progress && inputs.len() >= 1000 {
             io.err
                 .write_str(&format!("\rguestnet: {done}/{} files", inputs.len()));
@@ -1069,12 +1051,7 @@ impl Late<'_> {
     ) -> LateFile {
         let ctx = self.ctx;
         let mut out = LateFile::default();
-        let name = self
-            .texts
-            .inputs
-            .get(fi)
-            .map(Input::name)
-            .unwrap_or_default();
+        let name = self.texts.inputs.name(fi);
         let mut diags: Vec<Diagnostic> = found
             .iter()
             .map(|(_, d, vm)| {
@@ -1103,12 +1080,13 @@ impl Late<'_> {
                 ));
             }
             Some(t) if !redo.is_empty() => {
-                self.redo(t, &name, redo, &mut diags, &mut out);
+                self.redo(t, fi, &name, redo, &mut diags, &mut out);
             }
             _ => {}
         }
-        let scope = ctx.opts.at(&name).scope();
+        let scope = ctx.opts.at(fi, &name).scope();
         let fc = FileCtx {
+            index: fi,
             name: &name,
             text: text.as_deref(),
             scope: &scope,
@@ -1123,6 +1101,7 @@ impl Late<'_> {
     fn redo(
         &self,
         text: &str,
+        fi: usize,
         name: &str,
         redo: &[(usize, usize, VmId)],
         diags: &mut Vec<Diagnostic>,
@@ -1131,7 +1110,7 @@ impl Late<'_> {
         let ctx = self.ctx;
         let wanted: HashMap<usize, VmId> = redo.iter().map(|r| (r.1, r.2)).collect();
         let empty = Assigned::default();
-        let at = ctx.opts.at(name);
+        let at = ctx.opts.at(fi, name);
         let fopts = at.compile();
         let scope = at.scope();
         let previous = at.previous_vms();

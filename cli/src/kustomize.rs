@@ -22,22 +22,32 @@ pub struct Patches {
 
 impl Patches {
     /// Finds the kustomizations around `inputs` and the patches they list.
-    pub fn discover(inputs: &[String]) -> Patches {
+    pub fn discover<S: AsRef<str>>(inputs: impl IntoIterator<Item = S>) -> Patches {
         let mut seen_dirs = BTreeSet::new();
         let mut kustomizations = Vec::new();
         // The directory part of the previous input as written: a walk lists a directory's
         // files together, and a directory already searched needs no absolute path.
-        let mut last_dir: Option<&str> = None;
-        for input in inputs.iter().filter(|i| *i != "-") {
-            let (dir_as_written, file_name) = crate::paths::dir_as_written(input);
-            let is_kustomization = FILE_NAMES.contains(&file_name);
-            if !is_kustomization && last_dir == Some(dir_as_written) {
+        let mut last_dir: Option<String> = None;
+        for input in inputs {
+            let input = input.as_ref();
+            if input == "-" {
                 continue;
             }
-            last_dir = Some(dir_as_written);
+            let (dir_as_written, file_name) = crate::paths::dir_as_written(input);
+            let is_kustomization = FILE_NAMES.contains(&file_name);
+            if !is_kustomization && last_dir.as_deref() == Some(dir_as_written) {
+                continue;
+            }
+            match &mut last_dir {
+                Some(d) => {
+                    d.clear();
+                    d.push_str(dir_as_written);
+                }
+                None => last_dir = Some(dir_as_written.to_string()),
+            }
             let abs = absolute(Path::new(input));
             if is_kustomization {
-                kustomizations.push((abs.clone(), input.clone()));
+                kustomizations.push((abs.clone(), input.to_string()));
             }
             let Some(dir) = abs.parent() else { continue };
             for d in dir.ancestors() {

@@ -7,10 +7,11 @@ use crate::config::{Config, Resolver};
 use crate::inputs;
 use crate::kustomize::Patches;
 use crate::paths::absolute;
+use crate::walk::Inputs;
 use guestnet_core::Diagnostic;
 use guestnet_core::model::NetworkCatalog;
 use guestnet_core::pipeline::{self, CompileOptions};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -29,8 +30,10 @@ pub struct FileSettings {
 /// Settings for every input, in input order.
 #[derive(Debug)]
 pub struct Plan {
-    pub files: Vec<String>,
-    pub settings: Vec<FileSettings>,
+    /// Per input kept, in input order: its settings, an index into `kinds`. A fleet's files
+    /// share a handful of settings; one 64-byte record per file was 6.4 MB at 100,000.
+    of_file: Vec<u32>,
+    kinds: Vec<FileSettings>,
     /// One set of options per configuration in use.
     pub options: Vec<CompileOptions>,
     /// Catalogs the configurations always load, by scope.
@@ -67,30 +70,41 @@ fn options_for(base: &CompileOptions, c: &Config, pinned: Pinned) -> CompileOpti
     o
 }
 
-/// Resolves configuration for the expanded input files and drops excluded ones.
+/// Resolves configuration for the expanded inputs. Returns the plan for the inputs kept and,
+/// per input, whether it is kept (a configuration's `exclude:` drops it).
 pub fn plan(
-    files: Vec<(String, bool)>,
+    inputs: &Inputs,
     explicit_config: Option<&Path>,
     base: &CompileOptions,
     pinned: Pinned,
-) -> Result<Plan, String> {
+) -> Result<(Plan, Vec<bool>), String> {
     let mut resolver = Resolver::new(explicit_config).map_err(|e| e.to_string())?;
-    let mut kept = Vec::with_capacity(files.len());
-    let mut configs: Vec<Arc<Config>> = Vec::with_capacity(files.len());
-    for (f, is_file) in files {
-        let c = resolver.for_path(&f, is_file).map_err(|e| e.to_string())?;
-        if f != "-" && c.excludes(Path::new(&f)) {
-            continue;
+    let mut keep = Vec::with_capacity(inputs.len());
+    let mut configs: Vec<Arc<Config>> = Vec::with_capacity(inputs.len());
+    for i in 0..inputs.len() {
+        let f = inputs.name(i);
+        let c = resolver
+            .for_path(&f, inputs.is_file(i))
+            .map_err(|e| e.to_string())?;
+        let kept = f == "-" || !c.excludes(Path::new(&f));
+        keep.push(kept);
+        if kept {
+            configs.push(c);
         }
-        kept.push(f);
-        configs.push(c);
     }
-    let patches = Patches::discover(&kept);
+    let kept = || {
+        (0..inputs.len())
+            .filter(|&i| keep.get(i) == Some(&true))
+            .map(|i| inputs.name(i))
+    };
+    let patches = Patches::discover(kept());
     let mut options: Vec<CompileOptions> = Vec::new();
     let mut option_of: BTreeMap<usize, usize> = BTreeMap::new();
     let mut catalog_files: Vec<(Arc<Config>, String)> = Vec::new();
-    let mut settings = Vec::with_capacity(kept.len());
-    for (f, c) in kept.iter().zip(&configs) {
+    let mut kinds: Vec<FileSettings> = Vec::new();
+    let mut kind_of: HashMap<(usize, String, Option<String>), u32> = HashMap::new();
+    let mut of_file = Vec::with_capacity(configs.len());
+    for (f, c) in kept().zip(&configs) {
         let key = Arc::as_ptr(c) as usize;
         let options_index = *option_of.entry(key).or_insert_with(|| {
             options.push(options_for(base, c, pinned));
@@ -99,26 +113,37 @@ pub fn plan(
             }
             options.len() - 1
         });
-        settings.push(FileSettings {
-            config: c.clone(),
-            scope: if f == "-" {
-                String::new()
-            } else {
-                c.scope(Path::new(f))
-            },
-            options: options_index,
-            patch_of: patches.kustomization_of(f).map(str::to_string),
-        });
+        let scope = if f == "-" {
+            String::new()
+        } else {
+            c.scope(Path::new(&f))
+        };
+        let patch_of = patches.kustomization_of(&f).map(str::to_string);
+        let k = *kind_of
+            .entry((key, scope.clone(), patch_of.clone()))
+            .or_insert_with(|| {
+                kinds.push(FileSettings {
+                    config: c.clone(),
+                    scope,
+                    options: options_index,
+                    patch_of,
+                });
+                u32::try_from(kinds.len() - 1).unwrap_or(u32::MAX)
+            });
+        of_file.push(k);
     }
     let (catalogs, catalog_files) = always_loaded(&catalog_files, base)?;
-    Ok(Plan {
-        files: kept,
-        settings,
-        options,
-        catalogs,
-        catalog_files,
-        strict_kinds: pinned.strict_kinds,
-    })
+    Ok((
+        Plan {
+            of_file,
+            kinds,
+            options,
+            catalogs,
+            catalog_files,
+            strict_kinds: pinned.strict_kinds,
+        },
+        keep,
+    ))
 }
 
 /// The Network catalogs of the configurations' `catalogs:` entries (files or folders),
@@ -135,11 +160,11 @@ fn always_loaded(
     for (config, path) in entries {
         let files = crate::walk::expand(std::slice::from_ref(path), &Default::default())
             .map_err(|e| format!("catalogs in {}: {e}", shown(config)))?;
-        for input in files {
-            if matches!(input, crate::walk::Input::Skipped { .. }) {
+        for i in 0..files.len() {
+            if files.is_skipped(i) {
                 continue;
             }
-            let f = input.name();
+            let f = files.name(i);
             if !seen.insert(absolute(Path::new(&f))) {
                 continue;
             }
@@ -179,36 +204,36 @@ pub fn catalogs_for<'a>(all: &'a [(String, NetworkCatalog)], scope: &str) -> Vec
 }
 
 impl Plan {
-    /// Suppressions and rule policy over one file's findings.
-    pub fn postprocess(&self, file: usize, text: &str, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
-        match self.settings.get(file) {
-            Some(s) => s.config.postprocess(
-                self.files.get(file).map(String::as_str).unwrap_or("-"),
-                text,
-                diags,
-                self.strict_kinds,
-            ),
+    /// The settings of kept input `file` (its position among the inputs kept).
+    pub fn settings(&self, file: usize) -> Option<&FileSettings> {
+        self.kinds.get(*self.of_file.get(file)? as usize)
+    }
+
+    /// Suppressions and rule policy over the findings of kept input `file`, named `name`.
+    pub fn postprocess(
+        &self,
+        file: usize,
+        name: &str,
+        text: &str,
+        diags: Vec<Diagnostic>,
+    ) -> Vec<Diagnostic> {
+        match self.settings(file) {
+            Some(s) => s.config.postprocess(name, text, diags, self.strict_kinds),
             None => diags,
         }
     }
 
     pub fn options_of(&self, file: usize) -> Option<&CompileOptions> {
-        self.settings
-            .get(file)
+        self.settings(file)
             .and_then(|s| self.options.get(s.options))
     }
 
-    /// Whether the configurations already load this input's catalogs.
-    pub fn catalogs_loaded(&self, file: usize) -> bool {
-        self.files
-            .get(file)
-            .is_some_and(|f| self.catalog_files.contains(&absolute(Path::new(f))))
+    /// Whether the configurations already load the input named `name`.
+    pub fn catalogs_loaded(&self, name: &str) -> bool {
+        self.catalog_files.contains(&absolute(Path::new(name)))
     }
 
     pub fn scope_of(&self, file: usize) -> &str {
-        self.settings
-            .get(file)
-            .map(|s| s.scope.as_str())
-            .unwrap_or("")
+        self.settings(file).map(|s| s.scope.as_str()).unwrap_or("")
     }
 }

@@ -296,8 +296,8 @@ fn load(a: &SubmitArgs, opts: &CompileOptions) -> Result<Loaded, String> {
         guestnet_cli::walk::expand(&a.paths, &Default::default()).map_err(|e| e.to_string())?;
     let mut diags: Vec<Diagnostic> = Vec::new();
     let mut sources: Vec<inputs::Source> = Vec::new();
-    for f in &files {
-        match inputs::read_input(f, opts.limits.max_bytes) {
+    for f in files.iter() {
+        match inputs::read_input(&f, opts.limits.max_bytes) {
             inputs::ReadOutcome::Text(s) => sources.push(s),
             inputs::ReadOutcome::Bad(d) => {
                 return Err(format!("{}: {}", f.name(), d.message));
