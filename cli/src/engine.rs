@@ -302,7 +302,7 @@ impl Tally {
 
 /// How a file's text is obtained again after the main pass.
 struct Texts {
-    inputs: Inputs,
+    inputs: Arc<Inputs>,
     stdin: Option<String>,
     limit: usize,
 }
@@ -350,7 +350,6 @@ enum Explained {
 /// One file's part in the main pass.
 #[derive(Debug, Default)]
 struct FileOut {
-    name: String,
     scope: String,
     chunk: Chunk,
     tally: Tally,
@@ -499,7 +498,6 @@ fn process_file(
     let patch_of = at.patch_of();
     let previous = at.previous_vms();
     let mut out = FileOut {
-        name: name.clone(),
         scope: scope.clone(),
         ..FileOut::default()
     };
@@ -733,6 +731,7 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
         } => Some(OutDir::open(d).map_err(|e| e.to_string())?),
         _ => None,
     };
+    let inputs = Arc::new(inputs);
     let (scoped, mut cache) = scan_catalogs(&inputs, opts);
     let catalogs: Vec<NetworkCatalog> = scoped.iter().map(|(_, c)| c.clone()).collect();
     let mut by_scope: HashMap<String, Vec<NetworkCatalog>> = HashMap::new();
@@ -758,6 +757,9 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
     let mut reporter = Reporter::new(opts.format);
     reporter.begin(io.sink(opts.report_to));
     let mut planner = Planner::new(&catalogs, opts.compile.resolve.mac_policy);
+    // The planner asks for the names of the files its findings name; it keeps none.
+    let names = Arc::clone(&inputs);
+    planner.name_files(Box::new(move |f| names.name(f as usize)));
     planner.spill_to(Box::new(crate::spill::TempRuns::default()));
     if opts.ipam_state.is_some() && matches!(mode, Mode::Render { .. }) {
         planner.record_state();
@@ -784,7 +786,7 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
         for f in results {
             // Files are added once each, in input order: a FileId is the input's position,
             // which the late pass uses to find a VM's file again (`Plan::origin`).
-            let fid = planner.add_file(&f.name, &f.scope);
+            let fid = planner.add_unnamed_file(&f.scope);
             hashes.push(f.hash);
             if f.failed {
                 planner.mark_incomplete();

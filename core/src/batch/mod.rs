@@ -363,13 +363,28 @@ struct AllocReq {
     at: Loc,
 }
 
+/// Names a file by its id (see [`Planner::name_files`]).
+pub type Namer = Box<dyn Fn(FileId) -> String + Send + Sync>;
+
+struct FileNamer(Namer);
+
+impl std::fmt::Debug for FileNamer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FileNamer")
+    }
+}
+
 /// Collects a batch's facts, then decides: duplicates, derived MACs, allocated addresses.
 #[derive(Debug)]
 pub struct Planner {
     policy: MacPolicy,
     allocator: Allocator,
-    /// File names (in the arena) and their scopes (in `scopes`).
-    files: Pages<(Text, u16)>,
+    /// Each file's scope (an index into `scopes`).
+    files: Pages<u16>,
+    /// File names given to [`Planner::add_file`], by file; a front end that keeps its own
+    /// names (the CLI, 100,000 paths) names them through [`Planner::name_files`] instead.
+    names: Pages<Text>,
+    namer: Option<FileNamer>,
     scopes: Vec<Box<str>>,
     vms: Pages<VmRec>,
     entries: Vec<Entry>,
@@ -396,6 +411,8 @@ impl Planner {
             policy,
             allocator: Allocator::new(catalogs),
             files: Pages::new(),
+            names: Pages::new(),
+            namer: None,
             scopes: Vec::new(),
             vms: Pages::new(),
             entries: Vec::new(),
@@ -434,6 +451,14 @@ impl Planner {
     /// Registers a file; `scope` partitions the cross-file checks (use one string for the
     /// whole batch unless a configuration says otherwise).
     pub fn add_file(&mut self, name: &str, scope: &str) -> FileId {
+        let id = self.add_unnamed_file(scope);
+        let name = self.intern(name);
+        self.names.push(name);
+        id
+    }
+
+    /// Registers a file whose name [`Planner::name_files`] gives when a finding needs it.
+    pub fn add_unnamed_file(&mut self, scope: &str) -> FileId {
         let s = match self.scopes.iter().position(|x| &**x == scope) {
             Some(i) => i,
             None => {
@@ -441,10 +466,14 @@ impl Planner {
                 self.scopes.len() - 1
             }
         };
-        let name = self.intern(name);
-        self.files
-            .push((name, u16::try_from(s).unwrap_or(u16::MAX)));
+        self.files.push(u16::try_from(s).unwrap_or(u16::MAX));
         FileId::try_from(self.files.len() - 1).unwrap_or(FileId::MAX)
+    }
+
+    /// How the files of [`Planner::add_unnamed_file`] are named: only the files that
+    /// findings name are asked for.
+    pub fn name_files(&mut self, namer: Namer) {
+        self.namer = Some(FileNamer(namer));
     }
 
     /// A file could not be read or parsed: the VMs in it are unknown, so `--ipam-state`
@@ -453,10 +482,11 @@ impl Planner {
         self.incomplete = true;
     }
 
-    pub fn file_name(&self, f: FileId) -> &str {
-        match self.files.get(f as usize) {
-            Some((t, _)) => self.text(*t),
-            None => "-",
+    pub fn file_name(&self, f: FileId) -> std::borrow::Cow<'_, str> {
+        match (self.names.get(f as usize), &self.namer) {
+            (Some(t), _) => self.text(*t).into(),
+            (None, Some(n)) => (n.0)(f).into(),
+            (None, None) => "-".into(),
         }
     }
 
@@ -470,7 +500,7 @@ impl Planner {
 
     pub fn add_vm(&mut self, file: FileId, document: usize, facts: VmFacts) -> VmId {
         let vm = VmId::try_from(self.vms.len()).unwrap_or(VmId::MAX);
-        let scope = self.files.get(file as usize).map_or(0, |(_, s)| *s);
+        let scope = self.files.get(file as usize).copied().unwrap_or(0);
         let mut fqdn = Text::EMPTY;
         for (key, field, span) in &facts.keys {
             if let Key::Fqdn(f) = key {
@@ -532,7 +562,7 @@ impl Planner {
     fn describe(&self, vm: VmId) -> String {
         match self.vms.get(vm as usize) {
             // One text (the browser, compile_str) has no file name to give.
-            Some(r) => match self.file_name(r.file) {
+            Some(r) => match &*self.file_name(r.file) {
                 "" => format!("{} (document {})", self.text(r.ident), r.document + 1),
                 file => format!(
                     "{} ({file}, document {})",
@@ -729,6 +759,10 @@ impl Planner {
     pub fn finish(mut self, state: Option<&IpamState>) -> Plan {
         let mut findings = Vec::new();
         self.duplicate_findings(&mut findings);
+        // Moved out, not copied: nothing reads them from the planner after this.
+        let mut changed: HashSet<VmId> = std::mem::take(&mut self.waiting);
+        let mut taken = std::mem::take(&mut self.explicit_macs);
+        let mut allocator = std::mem::take(&mut self.allocator);
         let empty = IpamState::default();
         let old = state.unwrap_or(&empty);
         let remembers = !old.macs.is_empty() || !old.addresses.is_empty();
@@ -740,10 +774,9 @@ impl Planner {
         let keep = |key: &str| self.incomplete || present.contains(state::vm_of(key));
         let record = self.record_state;
         let mut new_state = IpamState::default();
-        let mut changed: HashSet<VmId> = self.waiting.clone();
 
-        // Derived MACs: remembered ones first, then rounds for the rest.
-        let mut taken = self.explicit_macs.clone();
+        // Derived MACs: remembered ones first, then rounds for the rest (every explicit MAC
+        // is taken from the start).
         let mut mac_of: Vec<Option<([u8; 6], MacWhy)>> = Vec::new();
         mac_of.resize_with(self.derive.len(), || None);
         if !old.macs.is_empty() {
@@ -755,7 +788,7 @@ impl Planner {
                 .collect();
             for (key, value) in &old.macs {
                 let Some(m) = parse_mac(value) else { continue };
-                if !keep(key) || self.explicit_macs.contains(&m) || taken.contains(&m) {
+                if !keep(key) || taken.contains(&m) {
                     continue;
                 }
                 taken.insert(m);
@@ -794,13 +827,16 @@ impl Planner {
         }
 
         // Addresses: remembered ones stay reserved while their VM exists.
-        let mut allocator = self.allocator.clone();
+        let networks: Vec<String> = (0..allocator.len())
+            .map(|p| allocator.network(PoolId::from_index(p)).to_string())
+            .collect();
+        let network = |p: PoolId| networks.get(p.index()).map_or("", String::as_str);
         let mut pinned: HashMap<(&str, &str, bool), IpAddr> = HashMap::new();
         if !old.addresses.is_empty() {
             let wanted: HashSet<(&str, &str)> = self
                 .alloc
                 .iter()
-                .map(|a| (self.text(a.key), self.allocator.network(a.pool)))
+                .map(|a| (self.text(a.key), network(a.pool)))
                 .collect();
             for (key, list) in &old.addresses {
                 if !keep(key) {
@@ -833,15 +869,13 @@ impl Planner {
                 Request {
                     pool: a.pool,
                     key,
-                    pinned: pinned
-                        .get(&(key, self.allocator.network(a.pool), a.ipv4))
-                        .copied(),
+                    pinned: pinned.get(&(key, network(a.pool), a.ipv4)).copied(),
                 }
             })
             .collect();
         let outcomes = allocator.allocate(&requests);
         drop(requests);
-        let mut addrs: Vec<AddrAssigned> = Vec::new();
+        let mut addrs: Vec<AddrAssigned> = Vec::with_capacity(self.alloc.len());
         for (a, o) in self.alloc.iter().zip(outcomes) {
             match o {
                 Outcome::Allocated {
@@ -855,7 +889,7 @@ impl Planner {
                             .entry(self.text(a.key).to_string())
                             .or_default()
                             .push(state::Address {
-                                network: self.allocator.network(a.pool).to_string(),
+                                network: network(a.pool).to_string(),
                                 address: address.to_string(),
                             });
                     }
