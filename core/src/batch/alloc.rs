@@ -131,6 +131,30 @@ pub struct Request<'a> {
     pub pinned: Option<IpAddr>,
 }
 
+/// The requests of a batch as [`Allocator::allocate`] reads them: the planner answers from
+/// its own tables, so a fleet's 170,000 requests are not copied into a vector first.
+pub trait Requests {
+    fn len(&self) -> usize;
+    fn pool(&self, i: usize) -> PoolId;
+    fn key(&self, i: usize) -> &str;
+    fn pinned(&self, i: usize) -> Option<IpAddr>;
+}
+
+impl Requests for [Request<'_>] {
+    fn len(&self) -> usize {
+        <[Request<'_>]>::len(self)
+    }
+    fn pool(&self, i: usize) -> PoolId {
+        self.get(i).map_or(PoolId(usize::MAX), |r| r.pool)
+    }
+    fn key(&self, i: usize) -> &str {
+        self.get(i).map_or("", |r| r.key)
+    }
+    fn pinned(&self, i: usize) -> Option<IpAddr> {
+        self.get(i).and_then(|r| r.pinned)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PoolId(usize);
 
@@ -300,14 +324,25 @@ impl Allocator {
 
     /// Serves every request: remembered addresses first (when still valid and free), then
     /// the lowest free address, in key order. The outcome is in the order of `requests`.
-    pub fn allocate(&mut self, requests: &[Request<'_>]) -> Vec<Outcome> {
+    pub fn allocate<R: Requests + ?Sized>(&mut self, requests: &R) -> Vec<Outcome> {
         let mut out: Vec<Option<Outcome>> = vec![None; requests.len()];
-        let mut order: Vec<usize> = (0..requests.len()).collect();
-        order.sort_by(|&a, &b| requests[a].key.cmp(requests[b].key).then(a.cmp(&b)));
+        // u32 positions: a fleet's request order is 4 bytes a request, not 8.
+        let mut order: Vec<u32> = (0..requests.len())
+            .filter_map(|i| u32::try_from(i).ok())
+            .collect();
+        order.sort_by(|&a, &b| {
+            requests
+                .key(a as usize)
+                .cmp(requests.key(b as usize))
+                .then(a.cmp(&b))
+        });
         for &i in &order {
-            let r = &requests[i];
-            let Some(ip) = r.pinned else { continue };
-            let Some(pool) = self.pools.get(r.pool.0) else {
+            let i = i as usize;
+            let Some(ip) = requests.pinned(i) else {
+                continue;
+            };
+            let rp = requests.pool(i);
+            let Some(pool) = self.pools.get(rp.0) else {
                 continue;
             };
             let subnet = pool.subnet;
@@ -315,23 +350,24 @@ impl Allocator {
                 .used
                 .get(&subnet)
                 .is_some_and(|u| u.contains(&Cidr::bits(ip)));
-            if self.in_ranges(r.pool, ip) && !taken {
+            if self.in_ranges(rp, ip) && !taken {
                 self.used.entry(subnet).or_default().insert(Cidr::bits(ip));
-                out[i] = Some(self.allocated(r.pool, ip, true));
+                out[i] = Some(self.allocated(rp, ip, true));
             }
         }
         let mut asked: HashMap<PoolId, usize> = HashMap::new();
-        for (i, r) in requests.iter().enumerate() {
-            if out[i].is_none() {
-                *asked.entry(r.pool).or_default() += 1;
+        for (i, o) in out.iter().enumerate() {
+            if o.is_none() {
+                *asked.entry(requests.pool(i)).or_default() += 1;
             }
         }
         let free: HashMap<PoolId, u128> = asked.keys().map(|p| (*p, self.free_count(*p))).collect();
         for &i in &order {
+            let i = i as usize;
             if out[i].is_some() {
                 continue;
             }
-            let p = requests[i].pool;
+            let p = requests.pool(i);
             out[i] = Some(match self.next_free(p) {
                 Some(b) => {
                     let ip = self
@@ -444,7 +480,7 @@ mod tests {
             req(&a, 1, "ns/c/eth0"),
             req(&a, 0, "ns/a/eth0"),
         ];
-        let got: Vec<String> = a.allocate(&reqs).iter().map(addr).collect();
+        let got: Vec<String> = a.allocate(&reqs[..]).iter().map(addr).collect();
         // Served in key order: ns/a (net-a) .14, ns/b (net-a) .15, ns/c (net-b) .16.
         assert_eq!(got, vec!["10.0.0.15/24", "10.0.0.16/24", "10.0.0.14/24"]);
     }
@@ -461,7 +497,7 @@ mod tests {
         let mut a = Allocator::new(&cats);
         let keys: Vec<String> = (0..5).map(|i| format!("ns/vm{i}/eth0")).collect();
         let reqs: Vec<Request> = keys.iter().map(|k| req(&a, 0, k)).collect();
-        let got = a.allocate(&reqs);
+        let got = a.allocate(&reqs[..]);
         assert_eq!(addr(&got[2]), "10.0.0.12/24");
         match &got[3] {
             Outcome::Exhausted(e) => {
@@ -488,7 +524,7 @@ mod tests {
         let r2 = req(&a, 0, "ns/a/eth0");
         let mut r3 = req(&a, 0, "ns/y/eth0");
         r3.pinned = Some("10.0.0.99".parse().unwrap()); // outside the range: re-allocated
-        let got: Vec<String> = a.allocate(&[r1, r2, r3]).iter().map(addr).collect();
+        let got: Vec<String> = a.allocate(&[r1, r2, r3][..]).iter().map(addr).collect();
         assert_eq!(got, vec!["10.0.0.10/24", "10.0.0.11/24", "10.0.0.12/24"]);
     }
 

@@ -23,7 +23,7 @@ use crate::model::{NetworkCatalog, VirtualMachine};
 use crate::resolve::{
     Assigned, MacPolicy, Resolved, Source, derive_mac_key, derived_mac_source, find_catalog,
 };
-use alloc::{Allocator, Outcome, PoolId, Request};
+use alloc::{Allocator, Outcome, PoolId};
 #[cfg(feature = "spill")]
 use pages::Pages;
 use pages::{Arena, Text};
@@ -353,14 +353,34 @@ struct DeriveReq {
     provisional: Option<[u8; 6]>,
 }
 
+/// 36 bytes: a fleet has more of these than VMs (one per interface that asks), so the
+/// location keeps only its line and columns (its VM and field are this request's).
 #[derive(Debug)]
 struct AllocReq {
     vm: VmId,
-    iface: u8,
-    pool: PoolId,
-    ipv4: bool,
     key: Text,
-    at: Loc,
+    at: [u32; 4],
+    pool: u16,
+    iface: u8,
+    ipv4: bool,
+}
+
+impl AllocReq {
+    fn pool(&self) -> PoolId {
+        PoolId::from_index(usize::from(self.pool))
+    }
+
+    fn loc(&self) -> Loc {
+        let [line, column, end_line, end_column] = self.at;
+        Loc {
+            vm: self.vm,
+            field: Field::Interface { iface: self.iface },
+            line,
+            column,
+            end_line,
+            end_column,
+        }
+    }
 }
 
 /// Names a file by its id (see [`Planner::name_files`]).
@@ -543,7 +563,11 @@ impl Planner {
             self.waiting.insert(vm);
         }
         for a in facts.alloc {
-            let Some(pool) = self.allocator.pool(a.catalog, a.ipv4) else {
+            let Some(pool) = self
+                .allocator
+                .pool(a.catalog, a.ipv4)
+                .and_then(|p| u16::try_from(p.index()).ok())
+            else {
                 continue;
             };
             let key = self.intern(&a.key);
@@ -553,7 +577,7 @@ impl Planner {
                 pool,
                 ipv4: a.ipv4,
                 key,
-                at: Loc::new(vm, Field::Interface { iface: a.iface }, a.at),
+                at: [a.at.line, a.at.column, a.at.end_line, a.at.end_column],
             });
         }
         vm
@@ -836,7 +860,7 @@ impl Planner {
             let wanted: HashSet<(&str, &str)> = self
                 .alloc
                 .iter()
-                .map(|a| (self.text(a.key), network(a.pool)))
+                .map(|a| (self.text(a.key), network(a.pool())))
                 .collect();
             for (key, list) in &old.addresses {
                 if !keep(key) {
@@ -861,20 +885,11 @@ impl Planner {
                 }
             }
         }
-        let requests: Vec<Request<'_>> = self
-            .alloc
-            .iter()
-            .map(|a| {
-                let key = self.text(a.key);
-                Request {
-                    pool: a.pool,
-                    key,
-                    pinned: pinned.get(&(key, network(a.pool), a.ipv4)).copied(),
-                }
-            })
-            .collect();
-        let outcomes = allocator.allocate(&requests);
-        drop(requests);
+        let outcomes = allocator.allocate(&AllocView {
+            planner: &self,
+            pinned: &pinned,
+            networks: &networks,
+        });
         let mut addrs: Vec<AddrAssigned> = Vec::with_capacity(self.alloc.len());
         for (a, o) in self.alloc.iter().zip(outcomes) {
             match o {
@@ -889,7 +904,7 @@ impl Planner {
                             .entry(self.text(a.key).to_string())
                             .or_default()
                             .push(state::Address {
-                                network: network(a.pool).to_string(),
+                                network: network(a.pool()).to_string(),
                                 address: address.to_string(),
                             });
                     }
@@ -913,7 +928,7 @@ impl Planner {
                     let fam = if a.ipv4 { "IPv4" } else { "IPv6" };
                     let d = Diagnostic::new(
                         Code::Allocation,
-                        a.at.field.path(),
+                        a.loc().field.path(),
                         format!(
                             "no free {fam} address on network {network}, subnet {subnet} (range {ranges}): the batch asks for {asked} address{}, {free} {} free",
                             if asked == 1 { "" } else { "es" },
@@ -921,7 +936,7 @@ impl Planner {
                         ),
                     )
                     .with_help("widen the network's ranges, free addresses, or give this interface a static address or DHCP");
-                    findings.push((a.vm, self.diagnostic_at(&a.at, d)));
+                    findings.push((a.vm, self.diagnostic_at(&a.loc(), d)));
                 }
             }
         }
@@ -987,6 +1002,44 @@ impl Planner {
             #[cfg(feature = "spill")]
             spill_error: self.spill_error().map(str::to_string),
         }
+    }
+}
+
+/// The planner's allocation requests as the allocator reads them (see [`alloc::Requests`]).
+struct AllocView<'a> {
+    planner: &'a Planner,
+    pinned: &'a HashMap<(&'a str, &'a str, bool), IpAddr>,
+    networks: &'a [String],
+}
+
+impl alloc::Requests for AllocView<'_> {
+    fn len(&self) -> usize {
+        self.planner.alloc.len()
+    }
+    fn pool(&self, i: usize) -> PoolId {
+        self.planner
+            .alloc
+            .get(i)
+            .map_or(PoolId::from_index(usize::MAX), |a| a.pool())
+    }
+    fn key(&self, i: usize) -> &str {
+        self.planner
+            .alloc
+            .get(i)
+            .map_or("", |a| self.planner.text(a.key))
+    }
+    fn pinned(&self, i: usize) -> Option<IpAddr> {
+        if self.pinned.is_empty() {
+            return None;
+        }
+        let a = self.planner.alloc.get(i)?;
+        let network = self
+            .networks
+            .get(usize::from(a.pool))
+            .map_or("", String::as_str);
+        self.pinned
+            .get(&(self.planner.text(a.key), network, a.ipv4))
+            .copied()
     }
 }
 
