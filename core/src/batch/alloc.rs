@@ -134,15 +134,16 @@ pub struct Request<'a> {
 /// The requests of a batch as [`Allocator::allocate`] reads them: the planner answers from
 /// its own tables, so a fleet's 170,000 requests are not copied into a vector first.
 pub trait Requests {
-    fn len(&self) -> usize;
+    /// How many requests there are (their positions are `0..count`).
+    fn count(&self) -> usize;
     fn pool(&self, i: usize) -> PoolId;
     fn key(&self, i: usize) -> &str;
     fn pinned(&self, i: usize) -> Option<IpAddr>;
 }
 
 impl Requests for [Request<'_>] {
-    fn len(&self) -> usize {
-        <[Request<'_>]>::len(self)
+    fn count(&self) -> usize {
+        self.len()
     }
     fn pool(&self, i: usize) -> PoolId {
         self.get(i).map_or(PoolId(usize::MAX), |r| r.pool)
@@ -325,9 +326,9 @@ impl Allocator {
     /// Serves every request: remembered addresses first (when still valid and free), then
     /// the lowest free address, in key order. The outcome is in the order of `requests`.
     pub fn allocate<R: Requests + ?Sized>(&mut self, requests: &R) -> Vec<Outcome> {
-        let mut out: Vec<Option<Outcome>> = vec![None; requests.len()];
+        let mut out: Vec<Option<Outcome>> = vec![None; requests.count()];
         // u32 positions: a fleet's request order is 4 bytes a request, not 8.
-        let mut order: Vec<u32> = (0..requests.len())
+        let mut order: Vec<u32> = (0..requests.count())
             .filter_map(|i| u32::try_from(i).ok())
             .collect();
         order.sort_by(|&a, &b| {
@@ -475,7 +476,7 @@ mod tests {
         ];
         let mut a = Allocator::new(&cats);
         a.mark_used("10.0.0.12".parse().unwrap()); // another VM's static address
-        let reqs = vec![
+        let reqs = [
             req(&a, 0, "ns/b/eth0"),
             req(&a, 1, "ns/c/eth0"),
             req(&a, 0, "ns/a/eth0"),

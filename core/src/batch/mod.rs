@@ -1013,7 +1013,7 @@ struct AllocView<'a> {
 }
 
 impl alloc::Requests for AllocView<'_> {
-    fn len(&self) -> usize {
+    fn count(&self) -> usize {
         self.planner.alloc.len()
     }
     fn pool(&self, i: usize) -> PoolId {
