@@ -613,22 +613,26 @@ fn process_file(
 /// Texts read by the catalog scan, kept for the main pass, by input position, from the
 /// first input on until the budget is spent.
 ///
-/// The texts are copied back to back into one buffer of the whole budget, which the main
-/// pass releases as soon as it has taken the last of them. A buffer that large is always
-/// its own mapping (glibc maps anything from 32 MB on), so releasing it gives the memory
-/// back to the system before the planner reaches its peak. Kept as one allocation per text,
-/// the drained cache stayed resident in the malloc arenas beside the planner: 25–30 MB of a
-/// 100,000-file run's peak RSS.
+/// The texts are copied back to back into blocks of [`CACHE_BLOCK`] bytes, and the main pass
+/// drops each block as soon as it has taken the block's last text. The memory a drained block
+/// held goes back to the system or to the planner, which grows while the cache drains. Kept
+/// as one allocation per text, the drained cache stayed resident in the malloc arenas beside
+/// the planner (25–30 MB of a 100,000-file run's peak RSS); kept in one buffer released at the
+/// end, the whole budget added to the planner's growth until then (55 MB heap peak).
 #[derive(Default)]
 struct TextCache {
-    buf: Vec<u8>,
-    /// Per input: where its text is in `buf` (start, length).
-    at: Vec<Option<(u32, u32)>>,
+    blocks: Vec<Vec<u8>>,
+    /// Per input: where its text is (block, start, length).
+    at: Vec<Option<(u32, u32, u32)>>,
+    spent: usize,
     /// Until the budget is spent.
     open: bool,
     /// What reading stdin gave (it cannot be read twice), at its position.
     stdin: Option<(usize, ReadOutcome)>,
 }
+
+/// The cache's unit of allocation and release.
+const CACHE_BLOCK: usize = 2 << 20;
 
 impl TextCache {
     fn new() -> TextCache {
@@ -656,37 +660,57 @@ impl TextCache {
                 return;
             }
         };
-        if self.buf.len() + text.len() > TEXT_CACHE_BYTES {
+        if self.spent + text.len() > TEXT_CACHE_BYTES {
             self.open = false;
             return;
         }
-        if self.buf.capacity() == 0 {
-            self.buf = Vec::with_capacity(TEXT_CACHE_BYTES);
+        self.spent += text.len();
+        let fits = self
+            .blocks
+            .last()
+            .is_some_and(|b| b.capacity() - b.len() >= text.len());
+        if !fits {
+            self.blocks
+                .push(Vec::with_capacity(CACHE_BLOCK.max(text.len())));
         }
-        let (Ok(start), Ok(len)) = (u32::try_from(self.buf.len()), u32::try_from(text.len()))
-        else {
+        let b = self.blocks.len() - 1;
+        let Some(block) = self.blocks.last_mut() else {
+            return;
+        };
+        let (Ok(bi), Ok(start), Ok(len)) = (
+            u32::try_from(b),
+            u32::try_from(block.len()),
+            u32::try_from(text.len()),
+        ) else {
             self.open = false;
             return;
         };
-        self.buf.extend_from_slice(text.as_bytes());
-        self.at.push(Some((start, len)));
+        block.extend_from_slice(text.as_bytes());
+        self.at.push(Some((bi, start, len)));
     }
 
+    /// Input `index`'s text; inputs are taken in order, so every block before this text's
+    /// is done with and dropped.
     fn take(&mut self, index: usize, input: &Input) -> Option<ReadOutcome> {
         if self.stdin.as_ref().is_some_and(|(i, _)| *i == index) {
             return self.stdin.take().map(|(_, o)| o);
         }
-        let text = self
-            .at
-            .get(index)
-            .copied()
-            .flatten()
-            .and_then(|(start, len)| self.buf.get(start as usize..start as usize + len as usize))
+        let slot = self.at.get(index).copied().flatten();
+        let text = slot
+            .and_then(|(b, start, len)| {
+                self.blocks
+                    .get(b as usize)?
+                    .get(start as usize..start as usize + len as usize)
+            })
             .and_then(|b| std::str::from_utf8(b).ok())
             .map(str::to_string);
+        if let Some((b, ..)) = slot {
+            for done in self.blocks.iter_mut().take(b as usize) {
+                *done = Vec::new();
+            }
+        }
         if !self.at.is_empty() && index + 1 >= self.at.len() {
-            // Past the last text kept: the buffer goes back to the system now.
-            self.buf = Vec::new();
+            self.blocks = Vec::new();
             self.at = Vec::new();
         }
         Some(ReadOutcome::Text(inputs::Source {
@@ -1238,10 +1262,32 @@ mod tests {
         assert_eq!(got(c.take(0, &file("a"))).as_deref(), Some("é: 1\n"));
         assert!(c.take(1, &file("b")).is_none());
         assert_eq!(got(c.take(2, &Input::Stdin)).as_deref(), Some("from stdin"));
-        assert!(c.buf.capacity() >= TEXT_CACHE_BYTES);
+        assert_eq!(c.blocks.len(), 2, "the large text took a block of its own");
         assert_eq!(got(c.take(3, &file("c"))).map(|t| t.len()), Some(big.len()));
-        assert_eq!(c.buf.capacity(), 0, "released after the last text");
+        assert!(c.blocks.is_empty(), "released after the last text");
         assert!(c.take(4, &file("d")).is_none());
         assert!(c.take(5, &file("e")).is_none());
+    }
+
+    #[test]
+    fn text_cache_drops_each_block_once_the_main_pass_is_past_it() {
+        let mut c = TextCache::new();
+        let mb = "y".repeat(CACHE_BLOCK / 2);
+        for i in 0..6 {
+            c.offer(i, &file("f"), text(&mb));
+        }
+        assert_eq!(c.blocks.len(), 3);
+        for i in 0..4 {
+            assert_eq!(got(c.take(i, &file("f"))).map(|t| t.len()), Some(mb.len()));
+        }
+        let held: Vec<bool> = c.blocks.iter().map(|b| b.capacity() > 0).collect();
+        assert_eq!(
+            held,
+            [false, true, true],
+            "block 0 is done once text 2 (block 1) is taken"
+        );
+        assert!(got(c.take(4, &file("f"))).is_some());
+        assert!(got(c.take(5, &file("f"))).is_some());
+        assert!(c.blocks.is_empty());
     }
 }
