@@ -45,8 +45,10 @@ pub const EXIT_USAGE: u8 = 2;
 
 /// Files analysed per parallel chunk: bounds the memory in flight.
 const CHUNK: usize = 256;
-/// Texts kept from the catalog scan for the main pass.
-const TEXT_CACHE_BYTES: usize = 32 << 20;
+/// Texts kept from the catalog scan for the main pass: a 10,000-file fleet (8.5 MB) is read
+/// once. Beyond it the main pass reads a file again; the budget is the cache's whole part of
+/// a large batch's peak memory, which must not grow with the batch.
+const TEXT_CACHE_BYTES: usize = 16 << 20;
 
 /// What a run does with each VM.
 #[derive(Debug)]
@@ -1082,7 +1084,7 @@ impl Late<'_> {
             .changed
             .iter()
             .filter(|id| !self.plan.blocked.contains(id))
-            .filter_map(|&id| {
+            .filter_map(|id| {
                 let (fi, doc) = self.plan.origin(id)?;
                 Some((fi as usize, doc, id))
             })

@@ -146,7 +146,7 @@ impl Requests for [Request<'_>] {
         self.len()
     }
     fn pool(&self, i: usize) -> PoolId {
-        self.get(i).map_or(PoolId(usize::MAX), |r| r.pool)
+        self.get(i).map_or(PoolId(u32::MAX), |r| r.pool)
     }
     fn key(&self, i: usize) -> &str {
         self.get(i).map_or("", |r| r.key)
@@ -157,15 +157,15 @@ impl Requests for [Request<'_>] {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PoolId(usize);
+pub struct PoolId(u32);
 
 impl PoolId {
     pub(crate) fn from_index(i: usize) -> PoolId {
-        PoolId(i)
+        PoolId(u32::try_from(i).unwrap_or(u32::MAX))
     }
 
     pub(crate) fn index(self) -> usize {
-        self.0
+        self.0 as usize
     }
 }
 
@@ -211,7 +211,7 @@ impl Allocator {
                 ranges.sort_unstable();
                 let cursor = ranges.first().map(|r| r.0).unwrap_or(0);
                 a.by_catalog
-                    .insert((ci, subnet.is_ipv4()), PoolId(a.pools.len()));
+                    .insert((ci, subnet.is_ipv4()), PoolId::from_index(a.pools.len()));
                 a.pools.push(Pool {
                     network: c.metadata.name.clone().unwrap_or_default(),
                     subnet: key,
@@ -229,7 +229,7 @@ impl Allocator {
     pub fn describe(&self, pool: PoolId, kept: bool) -> String {
         let desc = self
             .pools
-            .get(pool.0)
+            .get(pool.index())
             .map(Pool::describe)
             .unwrap_or_default();
         if kept {
@@ -242,7 +242,7 @@ impl Allocator {
     /// The network (catalog name) of a pool.
     pub fn network(&self, pool: PoolId) -> &str {
         self.pools
-            .get(pool.0)
+            .get(pool.index())
             .map(|p| p.network.as_str())
             .unwrap_or("")
     }
@@ -273,7 +273,7 @@ impl Allocator {
     }
 
     fn in_ranges(&self, p: PoolId, ip: IpAddr) -> bool {
-        let Some(pool) = self.pools.get(p.0) else {
+        let Some(pool) = self.pools.get(p.index()) else {
             return false;
         };
         let b = Cidr::bits(ip);
@@ -281,7 +281,7 @@ impl Allocator {
     }
 
     fn free_count(&self, p: PoolId) -> u128 {
-        let Some(pool) = self.pools.get(p.0) else {
+        let Some(pool) = self.pools.get(p.index()) else {
             return 0;
         };
         let used = self.used.get(&pool.subnet);
@@ -296,7 +296,7 @@ impl Allocator {
     }
 
     fn next_free(&mut self, p: PoolId) -> Option<u128> {
-        let pool = self.pools.get_mut(p.0)?;
+        let pool = self.pools.get_mut(p.index())?;
         let used = self.used.entry(pool.subnet).or_default();
         while let Some(&(lo, hi)) = pool.ranges.get(pool.range_idx) {
             let mut c = pool.cursor.max(lo);
@@ -343,7 +343,7 @@ impl Allocator {
                 continue;
             };
             let rp = requests.pool(i);
-            let Some(pool) = self.pools.get(rp.0) else {
+            let Some(pool) = self.pools.get(rp.index()) else {
                 continue;
             };
             let subnet = pool.subnet;
@@ -373,13 +373,13 @@ impl Allocator {
                 Some(b) => {
                     let ip = self
                         .pools
-                        .get(p.0)
+                        .get(p.index())
                         .map(|pool| pool.subnet.with_bits(b))
                         .unwrap_or(IpAddr::from([0, 0, 0, 0]));
                     self.allocated(p, ip, false)
                 }
                 None => {
-                    let pool = self.pools.get(p.0);
+                    let pool = self.pools.get(p.index());
                     Outcome::Exhausted(Box::new(Exhausted {
                         network: pool.map(|x| x.network.clone()).unwrap_or_default(),
                         subnet: pool.map(|x| x.subnet.network_cidr()).unwrap_or_default(),
@@ -406,7 +406,11 @@ impl Allocator {
     }
 
     fn allocated(&self, p: PoolId, ip: IpAddr, kept: bool) -> Outcome {
-        let prefix = self.pools.get(p.0).map(|x| x.subnet.prefix).unwrap_or(32);
+        let prefix = self
+            .pools
+            .get(p.index())
+            .map(|x| x.subnet.prefix)
+            .unwrap_or(32);
         Outcome::Allocated {
             address: Cidr { addr: ip, prefix },
             pool: p,

@@ -16,6 +16,7 @@ mod pages;
 #[cfg(feature = "spill")]
 pub mod spill;
 pub mod state;
+mod vmset;
 
 use crate::diagnostic::{Code, Diagnostic, Related, Severity, Span};
 use crate::ip::{Cidr, parse_cidr, parse_mac};
@@ -30,6 +31,7 @@ use pages::{Arena, Text};
 use state::IpamState;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
+pub use vmset::VmSet;
 
 /// Fleet-size batches (the CLI) keep the planner's tables in pages; the browser plans one
 /// text and keeps plain vectors, which cost no code in its size budget.
@@ -417,7 +419,7 @@ pub struct Planner {
     derive: Pages<DeriveReq>,
     alloc: Pages<AllocReq>,
     /// VMs that asked for an address (even one no pool can serve): always re-resolved.
-    waiting: HashSet<VmId>,
+    waiting: VmSet,
     incomplete: bool,
     record_state: bool,
     /// Where the key index goes once `entries` holds [`spill::BUFFER`] of them.
@@ -440,7 +442,7 @@ impl Planner {
             arena: Arena::default(),
             derive: Pages::new(),
             alloc: Pages::new(),
-            waiting: HashSet::new(),
+            waiting: VmSet::default(),
             incomplete: false,
             record_state: false,
             #[cfg(feature = "spill")]
@@ -784,7 +786,7 @@ impl Planner {
         let mut findings = Vec::new();
         self.duplicate_findings(&mut findings);
         // Moved out, not copied: nothing reads them from the planner after this.
-        let mut changed: HashSet<VmId> = std::mem::take(&mut self.waiting);
+        let mut changed = std::mem::take(&mut self.waiting);
         let mut taken = std::mem::take(&mut self.explicit_macs);
         let mut allocator = std::mem::take(&mut self.allocator);
         let empty = IpamState::default();
@@ -913,7 +915,7 @@ impl Planner {
                         vm: a.vm,
                         iface: a.iface,
                         address,
-                        pool,
+                        pool: u16::try_from(pool.index()).unwrap_or(u16::MAX),
                         kept,
                     });
                 }
@@ -975,7 +977,7 @@ impl Planner {
                     .or_insert_with(|| v.clone());
             }
         }
-        let mut blocked: HashSet<VmId> = HashSet::new();
+        let mut blocked = VmSet::default();
         for (vm, d) in &findings {
             if d.severity == Severity::Error {
                 blocked.insert(*vm);
@@ -1059,12 +1061,13 @@ struct MacAssigned {
     why: MacWhy,
 }
 
+/// 28 bytes: one per allocated address, kept until the late pass.
 #[derive(Debug, Clone)]
 struct AddrAssigned {
     vm: VmId,
-    iface: u8,
     address: Cidr,
-    pool: PoolId,
+    pool: u16,
+    iface: u8,
     kept: bool,
 }
 
@@ -1088,9 +1091,9 @@ pub struct Plan {
     /// Each pool's description, as allocated and as kept by `--ipam-state`.
     pools: Vec<(String, String)>,
     /// VMs whose values differ from their provisional resolution (re-resolve them).
-    pub changed: HashSet<VmId>,
+    pub changed: VmSet,
     /// VMs with an error finding: they get no artifacts.
-    pub blocked: HashSet<VmId>,
+    pub blocked: VmSet,
     /// The `--ipam-state` to write (filled when the planner was asked to record it).
     pub state: IpamState,
     origins: Vec<(FileId, u32)>,
@@ -1128,7 +1131,7 @@ impl Plan {
                 .map(|x| {
                     let from = self
                         .pools
-                        .get(x.pool.index())
+                        .get(usize::from(x.pool))
                         .map(|(a, k)| if x.kept { k.clone() } else { a.clone() })
                         .unwrap_or_default();
                     (usize::from(x.iface), x.address, Source::Allocated(from))
