@@ -406,6 +406,8 @@ pub fn expand(paths: &[String], opts: &WalkOptions) -> Result<Inputs, WalkError>
         }
     }
     out.dir_of = Default::default();
+    out.items.shrink_to_fit();
+    out.bytes.shrink_to_fit();
     Ok(out)
 }
 

@@ -410,7 +410,9 @@ pub struct Planner {
     scopes: Vec<Box<str>>,
     vms: Pages<VmRec>,
     entries: Vec<Entry>,
-    explicit_macs: HashSet<[u8; 6]>,
+    /// Every MAC a spec sets, 6 bytes each: a set is made of them only when MACs are derived
+    /// or remembered (validation of a fleet does neither, and the set cost 2.5 MB at 100k).
+    explicit_macs: Pages<[u8; 6]>,
     /// Every file name, VM identity, FQDN and request key (`namespace/name/interface`), back
     /// to back in fixed-size pages: a fleet's strings in a few large buffers instead of a few
     /// allocations per VM, which also spared glibc's malloc the fragmentation that made it
@@ -438,7 +440,7 @@ impl Planner {
             scopes: Vec::new(),
             vms: Pages::new(),
             entries: Vec::new(),
-            explicit_macs: HashSet::new(),
+            explicit_macs: Pages::new(),
             arena: Arena::default(),
             derive: Pages::new(),
             alloc: Pages::new(),
@@ -546,7 +548,9 @@ impl Planner {
             ident,
             fqdn,
         });
-        self.explicit_macs.extend(facts.explicit_macs);
+        for m in facts.explicit_macs {
+            self.explicit_macs.push(m);
+        }
         if !self.allocator.is_empty() {
             for a in facts.static_addrs {
                 self.allocator.mark_used(a);
@@ -787,11 +791,17 @@ impl Planner {
         self.duplicate_findings(&mut findings);
         // Moved out, not copied: nothing reads them from the planner after this.
         let mut changed = std::mem::take(&mut self.waiting);
-        let mut taken = std::mem::take(&mut self.explicit_macs);
         let mut allocator = std::mem::take(&mut self.allocator);
         let empty = IpamState::default();
         let old = state.unwrap_or(&empty);
         let remembers = !old.macs.is_empty() || !old.addresses.is_empty();
+        let explicit = std::mem::take(&mut self.explicit_macs);
+        let mut taken: HashSet<[u8; 6]> = if self.derive.is_empty() && old.macs.is_empty() {
+            HashSet::new()
+        } else {
+            explicit.iter().copied().collect()
+        };
+        drop(explicit);
         let present: HashSet<&str> = if remembers && !self.incomplete {
             self.vms.iter().map(|v| self.text(v.ident)).collect()
         } else {

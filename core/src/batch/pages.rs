@@ -18,6 +18,13 @@ pub(super) struct Pages<T> {
 }
 
 #[cfg(feature = "spill")]
+impl<T> Default for Pages<T> {
+    fn default() -> Self {
+        Pages::new()
+    }
+}
+
+#[cfg(feature = "spill")]
 impl<T> Pages<T> {
     pub(super) fn new() -> Self {
         Pages {
@@ -28,6 +35,10 @@ impl<T> Pages<T> {
 
     pub(super) fn len(&self) -> usize {
         self.len
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     pub(super) fn push(&mut self, v: T) {
