@@ -16,10 +16,12 @@
 //!    to: read again in input order and in chunks, re-resolved, rendered and reported, and
 //!    their folders committed, chunk by chunk.
 //!
-//! Memory is the planner's keys (fixed-size entries, ~44 bytes per name, FQDN, address or
-//! MAC; beyond 32,768 of them in an unnamed temporary file, `crate::spill`), its strings and
-//! per-VM records, and one path per input, plus one chunk of files in flight: no tree,
-//! finding or artifact outlives its chunk.
+//! Memory is bounded by budgets, not by the batch, except for a few hundred bytes a file:
+//! the planner's keys (fixed-size entries, ~44 bytes per name, FQDN, address or MAC; beyond
+//! 32,768 of them in an unnamed temporary file, `crate::spill`), its per-VM records and
+//! requests, and ~35 bytes of path per input (`walk::Inputs`). The catalog scan's texts stay
+//! within [`TEXT_CACHE_BYTES`] and are released block by block as the main pass takes them;
+//! one chunk of files is in flight: no tree, finding or artifact outlives its chunk.
 
 use crate::crd::Crd;
 use crate::inputs::{self, ReadOutcome};
