@@ -477,6 +477,10 @@ impl Planner {
     pub fn add_file(&mut self, name: &str, scope: &str) -> FileId {
         let id = self.add_unnamed_file(scope);
         let name = self.intern(name);
+        // Files added unnamed before this one keep asking the namer.
+        while self.names.len() < id as usize {
+            self.names.push(Text::EMPTY);
+        }
         self.names.push(name);
         id
     }
@@ -508,6 +512,7 @@ impl Planner {
 
     pub fn file_name(&self, f: FileId) -> std::borrow::Cow<'_, str> {
         match (self.names.get(f as usize), &self.namer) {
+            (Some(t), Some(n)) if *t == Text::EMPTY => (n.0)(f).into(),
             (Some(t), _) => self.text(*t).into(),
             (None, Some(n)) => (n.0)(f).into(),
             (None, None) => "-".into(),
@@ -1224,6 +1229,19 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn files_named_by_the_planner_or_by_the_front_end_keep_their_own_names() {
+        let mut p = Planner::new(&[], MacPolicy::default());
+        let a = p.add_unnamed_file("");
+        let b = p.add_file("b.yaml", "");
+        let c = p.add_unnamed_file("");
+        assert_eq!(p.file_name(a), "", "no namer yet: no name");
+        p.name_files(Box::new(|f| format!("walked-{f}.yaml")));
+        assert_eq!(p.file_name(a), "walked-0.yaml");
+        assert_eq!(p.file_name(b), "b.yaml");
+        assert_eq!(p.file_name(c), "walked-2.yaml");
     }
 
     #[test]
