@@ -29,7 +29,7 @@ use crate::report::{self, Chunk, Format, Reporter};
 use crate::sink::{Io, Stream};
 use crate::walk::{self, Input, Inputs, WalkOptions};
 use crate::write::{OutDir, Staged};
-use guestnet_core::batch::{self, Plan, Planner, VmId, state::IpamState};
+use guestnet_core::batch::{self, Arena, Plan, Planner, Text, VmId, state::IpamState};
 use guestnet_core::model::NetworkCatalog;
 use guestnet_core::pipeline::{self, CompileOptions, Doc, Input as DocInput, Unit};
 use guestnet_core::render::{self, Artifact, Target};
@@ -617,17 +617,16 @@ fn process_file(
 /// Texts read by the catalog scan, kept for the main pass, by input position, from the
 /// first input on until the budget is spent.
 ///
-/// The texts are copied back to back into blocks of [`CACHE_BLOCK`] bytes, and the main pass
-/// drops each block as soon as it has taken the block's last text. The memory a drained block
-/// held goes back to the system or to the planner, which grows while the cache drains. Kept
-/// as one allocation per text, the drained cache stayed resident in the malloc arenas beside
-/// the planner (25–30 MB of a 100,000-file run's peak RSS); kept in one buffer released at the
-/// end, the whole budget added to the planner's growth until then (55 MB heap peak).
-#[derive(Default)]
+/// The texts go back to back into an [`Arena`] of [`CACHE_BLOCK`]-byte pages, and the main
+/// pass drops each page as soon as it is past it. The memory a drained page held goes back to
+/// the system or to the planner, which grows while the cache drains. Kept as one allocation
+/// per text, the drained cache stayed resident in the malloc arenas beside the planner (25–30
+/// MB of a 100,000-file run's peak RSS); kept in one buffer released at the end, the whole
+/// budget added to the planner's growth until then (55 MB heap peak).
 struct TextCache {
-    blocks: Vec<Vec<u8>>,
-    /// Per input: where its text is (block, start, length).
-    at: Vec<Option<(u32, u32, u32)>>,
+    texts: Arena,
+    /// Per input: its text in `texts`.
+    at: Vec<Option<Text>>,
     spent: usize,
     /// Until the budget is spent.
     open: bool,
@@ -641,8 +640,11 @@ const CACHE_BLOCK: usize = 2 << 20;
 impl TextCache {
     fn new() -> TextCache {
         TextCache {
+            texts: Arena::with_page(CACHE_BLOCK),
+            at: Vec::new(),
+            spent: 0,
             open: true,
-            ..TextCache::default()
+            stdin: None,
         }
     }
 
@@ -669,52 +671,23 @@ impl TextCache {
             return;
         }
         self.spent += text.len();
-        let fits = self
-            .blocks
-            .last()
-            .is_some_and(|b| b.capacity() - b.len() >= text.len());
-        if !fits {
-            self.blocks
-                .push(Vec::with_capacity(CACHE_BLOCK.max(text.len())));
-        }
-        let b = self.blocks.len() - 1;
-        let Some(block) = self.blocks.last_mut() else {
-            return;
-        };
-        let (Ok(bi), Ok(start), Ok(len)) = (
-            u32::try_from(b),
-            u32::try_from(block.len()),
-            u32::try_from(text.len()),
-        ) else {
-            self.open = false;
-            return;
-        };
-        block.extend_from_slice(text.as_bytes());
-        self.at.push(Some((bi, start, len)));
+        let t = self.texts.intern(&text);
+        self.at.push(Some(t));
     }
 
-    /// Input `index`'s text; inputs are taken in order, so every block before this text's
+    /// Input `index`'s text; inputs are taken in order, so every page before this text's
     /// is done with and dropped.
     fn take(&mut self, index: usize, input: &Input) -> Option<ReadOutcome> {
         if self.stdin.as_ref().is_some_and(|(i, _)| *i == index) {
             return self.stdin.take().map(|(_, o)| o);
         }
         let slot = self.at.get(index).copied().flatten();
-        let text = slot
-            .and_then(|(b, start, len)| {
-                self.blocks
-                    .get(b as usize)?
-                    .get(start as usize..start as usize + len as usize)
-            })
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .map(str::to_string);
-        if let Some((b, ..)) = slot {
-            for done in self.blocks.iter_mut().take(b as usize) {
-                *done = Vec::new();
-            }
+        let text = slot.map(|t| self.texts.get(t).to_string());
+        if let Some(t) = slot {
+            self.texts.release_before(t);
         }
         if !self.at.is_empty() && index + 1 >= self.at.len() {
-            self.blocks = Vec::new();
+            self.texts = Arena::with_page(CACHE_BLOCK);
             self.at = Vec::new();
         }
         Some(ReadOutcome::Text(inputs::Source {
@@ -1266,9 +1239,16 @@ mod tests {
         assert_eq!(got(c.take(0, &file("a"))).as_deref(), Some("é: 1\n"));
         assert!(c.take(1, &file("b")).is_none());
         assert_eq!(got(c.take(2, &Input::Stdin)).as_deref(), Some("from stdin"));
-        assert_eq!(c.blocks.len(), 2, "the large text took a block of its own");
+        assert_eq!(
+            c.texts.page_capacities().len(),
+            2,
+            "the large text took a block of its own"
+        );
         assert_eq!(got(c.take(3, &file("c"))).map(|t| t.len()), Some(big.len()));
-        assert!(c.blocks.is_empty(), "released after the last text");
+        assert!(
+            c.texts.page_capacities().is_empty(),
+            "released after the last text"
+        );
         assert!(c.take(4, &file("d")).is_none());
         assert!(c.take(5, &file("e")).is_none());
     }
@@ -1280,11 +1260,11 @@ mod tests {
         for i in 0..6 {
             c.offer(i, &file("f"), text(&mb));
         }
-        assert_eq!(c.blocks.len(), 3);
+        assert_eq!(c.texts.page_capacities().len(), 3);
         for i in 0..4 {
             assert_eq!(got(c.take(i, &file("f"))).map(|t| t.len()), Some(mb.len()));
         }
-        let held: Vec<bool> = c.blocks.iter().map(|b| b.capacity() > 0).collect();
+        let held: Vec<bool> = c.texts.page_capacities().iter().map(|&b| b > 0).collect();
         assert_eq!(
             held,
             [false, true, true],
@@ -1292,6 +1272,6 @@ mod tests {
         );
         assert!(got(c.take(4, &file("f"))).is_some());
         assert!(got(c.take(5, &file("f"))).is_some());
-        assert!(c.blocks.is_empty());
+        assert!(c.texts.page_capacities().is_empty());
     }
 }

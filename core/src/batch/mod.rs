@@ -27,7 +27,7 @@ use crate::resolve::{
 use alloc::{Allocator, Outcome, PoolId};
 #[cfg(feature = "spill")]
 use pages::Pages;
-use pages::{Arena, Text};
+pub use pages::{Arena, Text};
 use state::IpamState;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;

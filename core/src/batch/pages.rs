@@ -64,7 +64,7 @@ impl<T> Pages<T> {
 
 /// A string in an [`Arena`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Text {
+pub struct Text {
     page: u32,
     start: u32,
     len: u32,
@@ -78,15 +78,31 @@ impl Text {
     };
 }
 
-/// Strings appended one after another into pages of [`TEXT_PAGE`] bytes (a longer string
-/// gets a page of its own).
-#[derive(Debug, Default)]
-pub(super) struct Arena {
+/// Strings appended one after another into pages of a fixed size ([`TEXT_PAGE`] bytes for
+/// the planner; a longer string gets a page of its own). The CLI's text cache keeps the
+/// texts of a batch's first files in one too, with larger pages it drops as it goes
+/// ([`Arena::release_before`]).
+#[derive(Debug)]
+pub struct Arena {
     pages: Vec<String>,
+    page_bytes: usize,
+}
+
+impl Default for Arena {
+    fn default() -> Self {
+        Arena::with_page(TEXT_PAGE)
+    }
 }
 
 impl Arena {
-    pub(super) fn intern(&mut self, s: &str) -> Text {
+    pub fn with_page(page_bytes: usize) -> Arena {
+        Arena {
+            pages: Vec::new(),
+            page_bytes,
+        }
+    }
+
+    pub fn intern(&mut self, s: &str) -> Text {
         if s.is_empty() {
             return Text::EMPTY;
         }
@@ -96,7 +112,7 @@ impl Arena {
             .is_some_and(|p| p.capacity() - p.len() >= s.len());
         if !fits {
             self.pages
-                .push(String::with_capacity(TEXT_PAGE.max(s.len())));
+                .push(String::with_capacity(self.page_bytes.max(s.len())));
         }
         let page = self.pages.len() - 1;
         let Some(p) = self.pages.last_mut() else {
@@ -111,7 +127,8 @@ impl Arena {
         }
     }
 
-    pub(super) fn get(&self, t: Text) -> &str {
+    /// The string `t` stands for ("" once its page was released).
+    pub fn get(&self, t: Text) -> &str {
         if t.len == 0 {
             return "";
         }
@@ -120,6 +137,19 @@ impl Arena {
             .get(t.page as usize)
             .and_then(|p| p.get(start..start + t.len as usize))
             .unwrap_or("")
+    }
+
+    /// Frees the pages before `t`'s, for a reader that takes the strings in the order they
+    /// were put in: their memory goes back as the reading goes on.
+    pub fn release_before(&mut self, t: Text) {
+        for p in self.pages.iter_mut().take(t.page as usize) {
+            *p = String::new();
+        }
+    }
+
+    /// The bytes each page holds allocated (0 for a released page).
+    pub fn page_capacities(&self) -> Vec<usize> {
+        self.pages.iter().map(String::capacity).collect()
     }
 }
 
@@ -170,5 +200,22 @@ mod tests {
         }
         assert_eq!(p.pages.len(), 2);
         assert!(p.pages.iter().all(|v| v.capacity() == PAGE));
+    }
+
+    #[test]
+    fn released_pages_give_their_memory_back_and_later_strings_stay() {
+        let mut a = Arena::with_page(8);
+        let t: Vec<Text> = ["aaaaaaaa", "bbbbbbbb", "cccc"]
+            .map(|s| a.intern(s))
+            .to_vec();
+        assert_eq!(a.page_capacities(), [8, 8, 8]);
+        a.release_before(t[2]);
+        assert_eq!(a.page_capacities(), [0, 0, 8]);
+        assert_eq!(a.get(t[2]), "cccc");
+        assert_eq!(
+            a.get(t[0]),
+            "",
+            "a released string is gone, not another one"
+        );
     }
 }
