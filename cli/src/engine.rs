@@ -28,7 +28,7 @@ use crate::inputs::{self, ReadOutcome};
 use crate::report::{self, Chunk, Format, Reporter};
 use crate::sink::{Io, Stream};
 use crate::walk::{self, Input, Inputs, WalkOptions};
-use crate::write::{OutDir, Staged};
+use crate::write::{OutDir, Staged, StagedSet};
 use guestnet_core::batch::{self, Arena, Plan, Planner, Text, VmId, state::IpamState};
 use guestnet_core::model::NetworkCatalog;
 use guestnet_core::pipeline::{self, CompileOptions, Doc, Input as DocInput, Unit};
@@ -834,7 +834,7 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
     }
     let mut tally = Tally::default();
     let mut hashes: Vec<u64> = Vec::with_capacity(inputs.len());
-    let mut staged: HashMap<VmId, Staged> = HashMap::new();
+    let mut staged = StagedSet::default();
     let mut stdout_vm: Option<(VmId, Vec<Artifact>)> = None;
     let mut vm_count = 0usize;
     let mut explained: BTreeMap<VmId, Explained> = BTreeMap::new();
@@ -872,7 +872,7 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
                 let id = planner.add_vm(fid, v.doc, v.facts);
                 vm_count += 1;
                 if let Some(s) = v.staged {
-                    staged.insert(id, s);
+                    staged.push(id, &s);
                 }
                 if let Some(a) = v.artifacts
                     && stdout_vm.is_none()
@@ -907,10 +907,8 @@ pub fn run(paths: &[String], opts: &Options, mode: &Mode, io: &mut Io) -> Result
     }
     // Folders of the main pass: final now unless the plan blocked the VM (an error finding)
     // or changed its values (it is redone below). Committed here so that none is held.
-    let mut ids: Vec<VmId> = staged.keys().copied().collect();
-    ids.sort_unstable();
-    for id in ids {
-        let (Some(s), Some(o)) = (staged.remove(&id), &out_dir) else {
+    for (id, s) in staged.drain() {
+        let Some(o) = &out_dir else {
             continue;
         };
         if plan.blocked.contains(&id) || plan.changed.contains(&id) {
