@@ -7,10 +7,11 @@
 //! taken for all. Requests are served in the order of their key (`namespace/name/interface`),
 //! so the outcome never depends on file order or thread count.
 
+use super::addrset::AddrSet;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ip::{Cidr, parse_cidr, parse_ip};
 use crate::model::NetworkCatalog;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// `A-B` (inclusive, spaces allowed around the dash) or a single address, inside `subnet`.
@@ -173,8 +174,9 @@ impl PoolId {
 #[derive(Debug, Clone, Default)]
 pub struct Allocator {
     pools: Vec<Pool>,
-    /// Per subnet (network address and prefix): used addresses.
-    used: HashMap<Cidr, BTreeSet<u128>>,
+    /// Per subnet (network address and prefix) that a pool allocates from: the used
+    /// addresses within its pools' ranges.
+    used: HashMap<Cidr, AddrSet>,
     /// Pools by (catalog index, IPv4?).
     by_catalog: HashMap<(usize, bool), PoolId>,
 }
@@ -182,21 +184,22 @@ pub struct Allocator {
 impl Allocator {
     pub fn new(catalogs: &[NetworkCatalog]) -> Self {
         let mut a = Allocator::default();
+        let mut marks: Vec<(Cidr, u128)> = Vec::new();
         for (ci, c) in catalogs.iter().enumerate() {
             for s in &c.spec.subnets {
                 let Ok(subnet) = parse_cidr(&s.cidr) else {
                     continue;
                 };
                 let key = subnet.canonical();
-                let used = a.used.entry(key).or_default();
-                // Never hand out the network or broadcast address, a gateway or a reservation.
-                used.insert(Cidr::bits(subnet.network()));
+                // Never hand out the network or broadcast address, a gateway or a reservation
+                // (marked once every pool's window is known, below).
+                marks.push((key, Cidr::bits(subnet.network())));
                 if let Some(b) = subnet.broadcast() {
-                    used.insert(Cidr::bits(b));
+                    marks.push((key, Cidr::bits(b)));
                 }
                 for r in s.reserved.iter().chain(s.gateway.iter()) {
                     if let Some(ip) = parse_ip(r).filter(|ip| subnet.contains(*ip)) {
-                        used.insert(Cidr::bits(ip));
+                        marks.push((key, Cidr::bits(ip)));
                     }
                 }
                 let ranges: Vec<(u128, u128)> = s
@@ -219,6 +222,25 @@ impl Allocator {
                     cursor,
                     range_idx: 0,
                 });
+            }
+        }
+        // Each subnet's window: from its pools' lowest range start to their highest end (a
+        // list, not a map: a batch has a handful of subnets).
+        let mut windows: Vec<(Cidr, u128, u128)> = Vec::new();
+        for p in &a.pools {
+            let lo = p.ranges.iter().map(|r| r.0).min().unwrap_or(0);
+            let hi = p.ranges.iter().map(|r| r.1).max().unwrap_or(0);
+            match windows.iter_mut().find(|w| w.0 == p.subnet) {
+                Some(w) => *w = (w.0, w.1.min(lo), w.2.max(hi)),
+                None => windows.push((p.subnet, lo, hi)),
+            }
+        }
+        for (subnet, lo, hi) in windows {
+            a.used.insert(subnet, AddrSet::new(lo, hi));
+        }
+        for (subnet, bits) in marks {
+            if let Some(u) = a.used.get_mut(&subnet) {
+                u.insert(bits);
             }
         }
         a
@@ -289,30 +311,22 @@ impl Allocator {
             .iter()
             .map(|(x, y)| {
                 let size = y - x + 1;
-                let taken = used.map(|u| u.range(*x..=*y).count()).unwrap_or(0);
-                size.saturating_sub(taken as u128)
+                size.saturating_sub(used.map_or(0, |u| u.count(*x, *y)))
             })
             .sum()
     }
 
     fn next_free(&mut self, p: PoolId) -> Option<u128> {
         let pool = self.pools.get_mut(p.index())?;
-        let used = self.used.entry(pool.subnet).or_default();
+        let used = self.used.get_mut(&pool.subnet)?;
         while let Some(&(lo, hi)) = pool.ranges.get(pool.range_idx) {
-            let mut c = pool.cursor.max(lo);
+            let c = pool.cursor.max(lo);
             if c > hi {
                 pool.range_idx += 1;
                 continue;
             }
             // Skip the used addresses from the cursor on (each is stepped over once).
-            for u in used.range(c..=hi) {
-                if *u == c {
-                    c += 1;
-                } else {
-                    break;
-                }
-            }
-            if c <= hi {
+            if let Some(c) = used.first_free(c, hi) {
                 used.insert(c);
                 pool.cursor = c + 1;
                 return Some(c);
@@ -350,9 +364,11 @@ impl Allocator {
             let taken = self
                 .used
                 .get(&subnet)
-                .is_some_and(|u| u.contains(&Cidr::bits(ip)));
+                .is_some_and(|u| u.contains(Cidr::bits(ip)));
             if self.in_ranges(rp, ip) && !taken {
-                self.used.entry(subnet).or_default().insert(Cidr::bits(ip));
+                if let Some(u) = self.used.get_mut(&subnet) {
+                    u.insert(Cidr::bits(ip));
+                }
                 out[i] = Some(self.allocated(rp, ip, true));
             }
         }

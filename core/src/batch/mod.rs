@@ -10,6 +10,7 @@
 //! (one per batch by default; a repository configuration may give directories their own) so
 //! that cross-file checks run within each scope.
 
+mod addrset;
 pub mod alloc;
 pub mod mac;
 mod pages;
@@ -801,11 +802,12 @@ impl Planner {
         let old = state.unwrap_or(&empty);
         let remembers = !old.macs.is_empty() || !old.addresses.is_empty();
         let explicit = std::mem::take(&mut self.explicit_macs);
-        let mut taken: HashSet<[u8; 6]> = if self.derive.is_empty() && old.macs.is_empty() {
-            HashSet::new()
-        } else {
-            explicit.iter().copied().collect()
-        };
+        let mut taken = mac::MacSet::default();
+        if !self.derive.is_empty() || !old.macs.is_empty() {
+            for m in explicit.iter() {
+                taken.insert(*m);
+            }
+        }
         drop(explicit);
         let present: HashSet<&str> = if remembers && !self.incomplete {
             self.vms.iter().map(|v| self.text(v.ident)).collect()
@@ -817,10 +819,12 @@ impl Planner {
         let mut new_state = IpamState::default();
 
         // Derived MACs: remembered ones first, then rounds for the rest (every explicit MAC
-        // is taken from the start).
-        let mut mac_of: Vec<Option<([u8; 6], MacWhy)>> = Vec::new();
-        mac_of.resize_with(self.derive.len(), || None);
+        // is taken from the start). 4 bytes a NIC (`mac::Derived`); a remembered MAC, which
+        // a hand-edited state may put anywhere, is kept by request in `kept` (empty without
+        // a state).
+        let mut kept: Vec<Option<[u8; 6]>> = Vec::new();
         if !old.macs.is_empty() {
+            kept.resize(self.derive.len(), None);
             let requested: HashMap<&str, usize> = self
                 .derive
                 .iter()
@@ -836,33 +840,35 @@ impl Planner {
                 if record {
                     new_state.macs.insert(key.clone(), value.clone());
                 }
-                if let Some(slot) = requested.get(key.as_str()).and_then(|&i| mac_of.get_mut(i)) {
-                    *slot = Some((m, MacWhy::Kept));
+                if let Some(slot) = requested.get(key.as_str()).and_then(|&i| kept.get_mut(i)) {
+                    *slot = Some(m);
                 }
             }
         }
-        {
-            let open: Vec<usize> = (0..self.derive.len())
-                .filter(|&i| mac_of.get(i).is_some_and(Option::is_none))
-                .collect();
-            let keys: Vec<&str> = open
-                .iter()
-                .filter_map(|&i| self.derive.get(i).map(|d| self.text(d.key)))
-                .collect();
-            for (&i, (m, how)) in open.iter().zip(mac::assign(&keys, &taken)) {
-                if let Some(slot) = mac_of.get_mut(i) {
-                    *slot = Some((m, MacWhy::Derived(how)));
-                }
+        let derived = mac::assign(
+            self.derive.len(),
+            &|i| self.derive.get(i).map_or("", |d| self.text(d.key)),
+            &|i| kept.get(i).is_some_and(Option::is_some),
+            &mut taken,
+        );
+        drop(taken);
+        let mac_of = |i: usize| -> Option<([u8; 6], MacWhy)> {
+            match kept.get(i).copied().flatten() {
+                Some(m) => Some((m, MacWhy::Kept)),
+                None => derived
+                    .get(i)
+                    .filter(|d| !d.is_none())
+                    .map(|d| (d.mac(), MacWhy::Derived(d.how()))),
             }
-        }
-        for (d, m) in self.derive.iter().zip(&mac_of) {
-            let Some((m, _)) = m else { continue };
+        };
+        for (i, d) in self.derive.iter().enumerate() {
+            let Some((m, _)) = mac_of(i) else { continue };
             if record {
                 new_state
                     .macs
-                    .insert(self.text(d.key).to_string(), crate::ip::format_mac(m));
+                    .insert(self.text(d.key).to_string(), crate::ip::format_mac(&m));
             }
-            if d.provisional != Some(*m) {
+            if d.provisional != Some(m) {
                 changed.insert(d.vm);
             }
         }
@@ -961,10 +967,10 @@ impl Planner {
         let macs: Vec<MacAssigned> = self
             .derive
             .iter()
-            .zip(mac_of)
-            .filter(|(d, _)| changed.contains(&d.vm))
-            .filter_map(|(d, m)| {
-                let (mac, why) = m?;
+            .enumerate()
+            .filter(|(_, d)| changed.contains(&d.vm))
+            .filter_map(|(i, d)| {
+                let (mac, why) = mac_of(i)?;
                 Some(MacAssigned {
                     vm: d.vm,
                     iface: d.iface,

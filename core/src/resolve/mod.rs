@@ -198,10 +198,13 @@ pub fn derive_mac(key: &str, taken: &[[u8; 6]]) -> [u8; 6] {
             return m;
         }
     }
-    let set: std::collections::HashSet<[u8; 6]> = taken.iter().copied().collect();
-    mac::assign(&[key], &set)
+    let mut used = mac::MacSet::default();
+    for m in taken {
+        used.insert(*m);
+    }
+    mac::assign(1, &|_| key, &|_| false, &mut used)
         .first()
-        .map(|m| m.0)
+        .map(|m| m.mac())
         .unwrap_or_else(|| mac::candidate(key, 0))
 }
 
@@ -607,21 +610,29 @@ fn apply_mac_policy(vm: &VirtualMachine, interfaces: &mut [Interface], policy: M
             }
         }
         MacPolicy::Derive => {
-            let taken: std::collections::HashSet<[u8; 6]> = interfaces
+            let mut taken = crate::batch::mac::MacSet::default();
+            for m in interfaces
                 .iter()
                 .filter_map(|f| f.mac.as_ref().and_then(|m| parse_mac(&m.value)))
-                .collect();
+            {
+                taken.insert(m);
+            }
             let keys: Vec<String> = interfaces
                 .iter()
                 .filter(|f| f.mac.is_none())
                 .map(|f| derive_mac_key(vm.metadata.namespace.as_deref(), vm.name(), &f.name))
                 .collect();
             let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-            let got = crate::batch::mac::assign(&refs, &taken);
+            let got = crate::batch::mac::assign(
+                refs.len(),
+                &|i| refs.get(i).copied().unwrap_or(""),
+                &|_| false,
+                &mut taken,
+            );
             let mut it = keys.iter().zip(got);
             for f in interfaces.iter_mut().filter(|f| f.mac.is_none()) {
-                if let Some((key, (mac, how))) = it.next() {
-                    f.mac = Some(src(format_mac(&mac), derived_mac_source(key, how)));
+                if let Some((key, d)) = it.next() {
+                    f.mac = Some(src(format_mac(&d.mac()), derived_mac_source(key, d.how())));
                 }
             }
         }
