@@ -9,9 +9,10 @@ use libfuzzer_sys::fuzz_target;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+static BASE: OnceLock<PathBuf> = OnceLock::new();
+
 fn base() -> &'static PathBuf {
-    static B: OnceLock<PathBuf> = OnceLock::new();
-    B.get_or_init(|| {
+    BASE.get_or_init(|| {
         let b = std::env::temp_dir().join(format!("guestnet-fuzz-paths-{}", std::process::id()));
         let tree = b.join("tree");
         let _ = std::fs::create_dir_all(tree.join("sub/deeper"));
@@ -22,8 +23,23 @@ fn base() -> &'static PathBuf {
         let _ = std::os::unix::fs::symlink("/dev/zero", tree.join("zero.yaml"));
         let _ = std::fs::create_dir_all(b.join("out"));
         let _ = std::fs::create_dir_all(b.join("outside"));
+        // libFuzzer ends a run with exit(): remove the tree then, or every run leaves one in
+        // the temporary folder (CI found dozens).
+        // SAFETY: `atexit` only stores the function pointer; `remove_base` is `extern "C"`
+        // and does not unwind.
+        unsafe { atexit(remove_base) };
         b
     })
+}
+
+unsafe extern "C" {
+    fn atexit(f: extern "C" fn()) -> i32;
+}
+
+extern "C" fn remove_base() {
+    if let Some(b) = BASE.get() {
+        let _ = std::fs::remove_dir_all(b);
+    }
 }
 
 fn count(p: &Path) -> usize {
