@@ -11,15 +11,15 @@
 use std::collections::BTreeSet;
 
 /// The widest window kept as a bitmap (2 MB).
+#[cfg(feature = "spill")]
 const MAX_BITS: u128 = 1 << 24;
 
 #[derive(Debug, Clone)]
 pub(super) enum AddrSet {
-    Bits {
-        lo: u128,
-        hi: u128,
-        words: Vec<u64>,
-    },
+    /// Only in the CLI (feature `spill`): the browser checks one text, whose handful of
+    /// addresses a set holds, and its startup module has no room for a second kind.
+    #[cfg(feature = "spill")]
+    Bits { lo: u128, hi: u128, words: Vec<u64> },
     Set {
         lo: u128,
         hi: u128,
@@ -31,29 +31,33 @@ impl AddrSet {
     /// A set for the addresses `lo..=hi` (as [`crate::ip::Cidr::bits`]).
     pub(super) fn new(lo: u128, hi: u128) -> AddrSet {
         let span = hi.saturating_sub(lo).saturating_add(1);
+        #[cfg(feature = "spill")]
         if hi >= lo && span <= MAX_BITS {
             let words = usize::try_from(span.div_ceil(64)).unwrap_or(0);
-            AddrSet::Bits {
+            return AddrSet::Bits {
                 lo,
                 hi,
                 words: vec![0; words],
-            }
-        } else {
-            AddrSet::Set {
-                lo,
-                hi,
-                set: BTreeSet::new(),
-            }
+            };
+        }
+        let _ = span;
+        AddrSet::Set {
+            lo,
+            hi,
+            set: BTreeSet::new(),
         }
     }
 
     fn window(&self) -> (u128, u128) {
         match self {
-            AddrSet::Bits { lo, hi, .. } | AddrSet::Set { lo, hi, .. } => (*lo, *hi),
+            #[cfg(feature = "spill")]
+            AddrSet::Bits { lo, hi, .. } => (*lo, *hi),
+            AddrSet::Set { lo, hi, .. } => (*lo, *hi),
         }
     }
 
     /// Position of `a` in a bitmap: word and bit.
+    #[cfg(feature = "spill")]
     fn slot(lo: u128, a: u128) -> (usize, u32) {
         let i = a - lo;
         (
@@ -69,6 +73,7 @@ impl AddrSet {
             return;
         }
         match self {
+            #[cfg(feature = "spill")]
             AddrSet::Bits { words, .. } => {
                 let (w, b) = Self::slot(lo, a);
                 if let Some(w) = words.get_mut(w) {
@@ -87,6 +92,7 @@ impl AddrSet {
             return false;
         }
         match self {
+            #[cfg(feature = "spill")]
             AddrSet::Bits { words, .. } => {
                 let (w, b) = Self::slot(lo, a);
                 words.get(w).is_some_and(|w| w & (1 << b) != 0)
@@ -105,6 +111,7 @@ impl AddrSet {
             return Some(from);
         }
         match self {
+            #[cfg(feature = "spill")]
             AddrSet::Bits { words, .. } => {
                 let mut a = from;
                 while a <= to.min(hi) {
@@ -139,6 +146,7 @@ impl AddrSet {
             return 0;
         }
         match self {
+            #[cfg(feature = "spill")]
             AddrSet::Bits { words, .. } => {
                 let mut n = 0u128;
                 let mut a = from;
@@ -161,7 +169,7 @@ impl AddrSet {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "spill"))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

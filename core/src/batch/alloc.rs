@@ -339,8 +339,28 @@ impl Allocator {
 
     /// Serves every request: remembered addresses first (when still valid and free), then
     /// the lowest free address, in key order. The outcome is in the order of `requests`.
+    #[cfg(test)]
     pub fn allocate<R: Requests + ?Sized>(&mut self, requests: &R) -> Vec<Outcome> {
         let mut out: Vec<Option<Outcome>> = vec![None; requests.count()];
+        self.allocate_each(requests, &mut |i, o| {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = Some(o);
+            }
+        });
+        out.into_iter().map(Option::unwrap).collect()
+    }
+
+    /// Serves every request as [`Allocator::allocate`] does, handing each outcome to `done`
+    /// with the request's position, in the order they are decided (not the requests'
+    /// order): the planner keeps only what it needs of each, so a fleet's outcomes never
+    /// stand in one vector next to the addresses made of them (3.6 MB at 100,000 VMs).
+    pub fn allocate_each<R: Requests + ?Sized>(
+        &mut self,
+        requests: &R,
+        done: &mut dyn FnMut(usize, Outcome),
+    ) {
+        // Requests a remembered address served, by position (one bit each).
+        let mut served = super::VmSet::default();
         // u32 positions: a fleet's request order is 4 bytes a request, not 8.
         let mut order: Vec<u32> = (0..requests.count())
             .filter_map(|i| u32::try_from(i).ok())
@@ -352,11 +372,10 @@ impl Allocator {
                 .then(a.cmp(&b))
         });
         for &i in &order {
-            let i = i as usize;
-            let Some(ip) = requests.pinned(i) else {
+            let Some(ip) = requests.pinned(i as usize) else {
                 continue;
             };
-            let rp = requests.pool(i);
+            let rp = requests.pool(i as usize);
             let Some(pool) = self.pools.get(rp.index()) else {
                 continue;
             };
@@ -369,23 +388,23 @@ impl Allocator {
                 if let Some(u) = self.used.get_mut(&subnet) {
                     u.insert(Cidr::bits(ip));
                 }
-                out[i] = Some(self.allocated(rp, ip, true));
+                served.insert(i);
+                done(i as usize, self.allocated(rp, ip, true));
             }
         }
         let mut asked: HashMap<PoolId, usize> = HashMap::new();
-        for (i, o) in out.iter().enumerate() {
-            if o.is_none() {
-                *asked.entry(requests.pool(i)).or_default() += 1;
+        for &i in &order {
+            if !served.contains(&i) {
+                *asked.entry(requests.pool(i as usize)).or_default() += 1;
             }
         }
         let free: HashMap<PoolId, u128> = asked.keys().map(|p| (*p, self.free_count(*p))).collect();
         for &i in &order {
-            let i = i as usize;
-            if out[i].is_some() {
+            if served.contains(&i) {
                 continue;
             }
-            let p = requests.pool(i);
-            out[i] = Some(match self.next_free(p) {
+            let p = requests.pool(i as usize);
+            let o = match self.next_free(p) {
                 Some(b) => {
                     let ip = self
                         .pools
@@ -404,21 +423,9 @@ impl Allocator {
                         free: free.get(&p).copied().unwrap_or(0),
                     }))
                 }
-            });
+            };
+            done(i as usize, o);
         }
-        out.into_iter()
-            .map(|o| {
-                o.unwrap_or_else(|| {
-                    Outcome::Exhausted(Box::new(Exhausted {
-                        network: String::new(),
-                        subnet: String::new(),
-                        ranges: String::new(),
-                        asked: 0,
-                        free: 0,
-                    }))
-                })
-            })
-            .collect()
     }
 
     fn allocated(&self, p: PoolId, ip: IpAddr, kept: bool) -> Outcome {

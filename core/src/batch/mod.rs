@@ -908,13 +908,26 @@ impl Planner {
                 }
             }
         }
-        let outcomes = allocator.allocate(&AllocView {
+        // Each outcome goes straight to its request's slot (requests are in VM order, so
+        // the slots are too); slots of exhausted requests are dropped after.
+        let unfilled = AddrAssigned {
+            vm: VmId::MAX,
+            address: Cidr {
+                addr: IpAddr::from([0, 0, 0, 0]),
+                prefix: 0,
+            },
+            pool: 0,
+            iface: 0,
+            kept: false,
+        };
+        let mut addrs: Vec<AddrAssigned> = vec![unfilled; self.alloc.len()];
+        let view = AllocView {
             planner: &self,
             pinned: &pinned,
             networks: &networks,
-        });
-        let mut addrs: Vec<AddrAssigned> = Vec::with_capacity(self.alloc.len());
-        for (a, o) in self.alloc.iter().zip(outcomes) {
+        };
+        allocator.allocate_each(&view, &mut |i, o| {
+            let Some(a) = self.alloc.get(i) else { return };
             match o {
                 Outcome::Allocated {
                     address,
@@ -932,13 +945,15 @@ impl Planner {
                             });
                     }
                     changed.insert(a.vm);
-                    addrs.push(AddrAssigned {
-                        vm: a.vm,
-                        iface: a.iface,
-                        address,
-                        pool: u16::try_from(pool.index()).unwrap_or(u16::MAX),
-                        kept,
-                    });
+                    if let Some(slot) = addrs.get_mut(i) {
+                        *slot = AddrAssigned {
+                            vm: a.vm,
+                            iface: a.iface,
+                            address,
+                            pool: u16::try_from(pool.index()).unwrap_or(u16::MAX),
+                            kept,
+                        };
+                    }
                 }
                 Outcome::Exhausted(e) => {
                     let alloc::Exhausted {
@@ -962,7 +977,8 @@ impl Planner {
                     findings.push((a.vm, self.diagnostic_at(&a.loc(), d)));
                 }
             }
-        }
+        });
+        addrs.retain(|a| a.vm != VmId::MAX);
         // Only the VMs the second pass re-resolves need their values from the plan.
         let macs: Vec<MacAssigned> = self
             .derive
