@@ -19,7 +19,8 @@
 //! Memory is bounded by budgets, not by the batch, except for a few hundred bytes a file:
 //! the planner's keys (fixed-size entries, ~44 bytes per name, FQDN, address or MAC; beyond
 //! 32,768 of them in an unnamed temporary file, `crate::spill`), its per-VM records and
-//! requests, and ~35 bytes of path per input (`walk::Inputs`). The catalog scan's texts stay
+//! requests, ~35 bytes of path per input (`walk::Inputs`) and, when rendering to a folder,
+//! ~60 bytes per staged VM folder (`write::StagedSet`). The catalog scan's texts stay
 //! within [`TEXT_CACHE_BYTES`] and are released block by block as the main pass takes them;
 //! one chunk of files is in flight: no tree, finding or artifact outlives its chunk.
 
