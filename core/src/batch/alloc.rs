@@ -337,8 +337,7 @@ impl Allocator {
         None
     }
 
-    /// Serves every request: remembered addresses first (when still valid and free), then
-    /// the lowest free address, in key order. The outcome is in the order of `requests`.
+    /// [`Allocator::allocate_each`] with the outcomes in the order of `requests` (tests).
     #[cfg(test)]
     pub fn allocate<R: Requests + ?Sized>(&mut self, requests: &R) -> Vec<Outcome> {
         let mut out: Vec<Option<Outcome>> = vec![None; requests.count()];
@@ -350,10 +349,11 @@ impl Allocator {
         out.into_iter().map(Option::unwrap).collect()
     }
 
-    /// Serves every request as [`Allocator::allocate`] does, handing each outcome to `done`
-    /// with the request's position, in the order they are decided (not the requests'
-    /// order): the planner keeps only what it needs of each, so a fleet's outcomes never
-    /// stand in one vector next to the addresses made of them (3.6 MB at 100,000 VMs).
+    /// Serves every request: remembered addresses first (when still valid and free), then
+    /// the lowest free address, in key order. Each outcome goes to `done` with the
+    /// request's position, in the order they are decided (not the requests' order): the
+    /// planner keeps only what it needs of each, so a fleet's outcomes never stand in one
+    /// vector next to the addresses made of them (3.6 MB at 100,000 VMs).
     pub fn allocate_each<R: Requests + ?Sized>(
         &mut self,
         requests: &R,

@@ -72,15 +72,19 @@ pub enum How {
 }
 
 /// The MACs a batch has taken. Derived MACs all lie in VMware's static range, 2^22 MACs, so
-/// that range is a bitmap (512 KB, allocated on first use) whatever the batch's size: as a
-/// `HashSet` of every NIC's MAC, cloned for the assignment, the set was 27 MB of a
-/// 100,000-VM render's peak. MACs outside the range (explicit ones a spec sets) go to a set;
-/// only a hand-edited `--ipam-state` MAC is ever looked up there.
+/// once a set holds more than [`SMALL_SET`] MACs that range is a bitmap (512 KB) whatever the
+/// batch's size: as a `HashSet` of every NIC's MAC, cloned for the assignment, the set was
+/// 27 MB of a 100,000-VM render's peak. Until then every MAC is in a plain set, because one
+/// VM's assignment (each VM of the main pass, each render in the browser) must not pay for
+/// the bitmap. MACs outside the range (explicit ones a spec sets) always go to the set.
 #[derive(Debug, Default)]
 pub struct MacSet {
     range: Vec<u64>,
     other: HashSet<[u8; 6]>,
 }
+
+/// MACs a [`MacSet`] holds in its plain set before it makes the bitmap (~16 KB of set).
+const SMALL_SET: usize = 1024;
 
 impl MacSet {
     fn in_range(mac: &[u8; 6]) -> Option<usize> {
@@ -89,6 +93,11 @@ impl MacSet {
     }
 
     fn has_low22(&self, v: usize) -> bool {
+        if self.range.is_empty() {
+            return self
+                .other
+                .contains(&mac_from_low22(u32::try_from(v).unwrap_or(0)));
+        }
         self.range
             .get(v / 64)
             .is_some_and(|w| w & (1 << (v % 64)) != 0)
@@ -103,16 +112,20 @@ impl MacSet {
 
     pub fn insert(&mut self, mac: [u8; 6]) {
         match Self::in_range(&mac) {
-            Some(v) => {
-                if self.range.is_empty() {
-                    self.range = vec![0; (STATIC_RANGE_MASK as usize + 1) / 64];
-                }
+            Some(v) if !self.range.is_empty() => {
                 if let Some(w) = self.range.get_mut(v / 64) {
                     *w |= 1 << (v % 64);
                 }
             }
-            None => {
+            _ => {
                 self.other.insert(mac);
+                if self.range.is_empty() && self.other.len() > SMALL_SET {
+                    // Large now: the range's MACs move to the bitmap, the rest stay.
+                    self.range = vec![0; (STATIC_RANGE_MASK as usize + 1) / 64];
+                    for m in std::mem::take(&mut self.other) {
+                        self.insert(m);
+                    }
+                }
             }
         }
     }
@@ -319,6 +332,36 @@ mod tests {
                 prop_assert!(got[i].is_none());
             }
         }
+    }
+
+    #[test]
+    fn the_set_answers_the_same_before_and_after_it_makes_its_bitmap() {
+        let mut s = MacSet::default();
+        let mut model: HashSet<[u8; 6]> = HashSet::new();
+        // In the range, just above it (same low 22 bits as a range MAC), and elsewhere.
+        let mac = |i: u32| -> [u8; 6] {
+            let [_, a, b, c] = i.wrapping_mul(2_654_435_761).to_be_bytes();
+            match i % 3 {
+                0 => [0x00, 0x50, 0x56, a & 0x3f, b, c],
+                1 => [0x00, 0x50, 0x56, a | 0x40, b, c],
+                _ => [0x02, a, b, c, 0x00, 0x01],
+            }
+        };
+        for i in 0..3 * SMALL_SET as u32 {
+            if i as usize == SMALL_SET / 2 {
+                assert!(s.range.is_empty(), "small sets keep no bitmap");
+            }
+            s.insert(mac(i));
+            model.insert(mac(i));
+            for j in [i, i + 1, i / 2, i + 7] {
+                assert_eq!(s.contains(&mac(j)), model.contains(&mac(j)), "{i} {j}");
+            }
+        }
+        assert!(!s.range.is_empty(), "large sets use the bitmap");
+        assert!(
+            s.other.len() < 2 * SMALL_SET + 2,
+            "range MACs left the plain set"
+        );
     }
 
     #[test]
