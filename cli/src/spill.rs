@@ -32,7 +32,7 @@ impl RunStore for TempRuns {
         Ok(at)
     }
 
-    fn read(&mut self, at: u64, len: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn read(&self, at: u64, len: usize, out: &mut Vec<u8>) -> Result<(), String> {
         let Some(file) = &self.file else {
             return Err("the key index was never written".into());
         };

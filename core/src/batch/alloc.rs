@@ -125,6 +125,8 @@ pub struct Exhausted {
 /// One interface asking for an address.
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
+    /// The request's position in its batch: what identifies it between the passes.
+    pub index: u32,
     pub pool: PoolId,
     /// `namespace/name/interface`: the order in which requests are served.
     pub key: &'a str,
@@ -132,28 +134,31 @@ pub struct Request<'a> {
     pub pinned: Option<IpAddr>,
 }
 
-/// The requests of a batch as [`Allocator::allocate`] reads them: the planner answers from
-/// its own tables, so a fleet's 170,000 requests are not copied into a vector first.
+/// The requests of a batch as [`Allocator::allocate_each`] reads them: in the order they are
+/// served, as often as it needs (three times). The planner answers from its own tables, in
+/// memory or merged from sorted runs on disk, so a fleet's requests are never all in one
+/// vector.
 pub trait Requests {
-    /// How many requests there are (their positions are `0..count`).
-    fn count(&self) -> usize;
-    fn pool(&self, i: usize) -> PoolId;
-    fn key(&self, i: usize) -> &str;
-    fn pinned(&self, i: usize) -> Option<IpAddr>;
+    /// The front end's own record of a request, handed back with its outcome.
+    type Item;
+    /// Visits every request once, by key and then by position.
+    fn each(&self, f: &mut dyn FnMut(&Request<'_>, &Self::Item));
 }
 
+/// Requests in a slice, their positions in it as their indices (tests).
+#[cfg(test)]
 impl Requests for [Request<'_>] {
-    fn count(&self) -> usize {
-        self.len()
-    }
-    fn pool(&self, i: usize) -> PoolId {
-        self.get(i).map_or(PoolId(u32::MAX), |r| r.pool)
-    }
-    fn key(&self, i: usize) -> &str {
-        self.get(i).map_or("", |r| r.key)
-    }
-    fn pinned(&self, i: usize) -> Option<IpAddr> {
-        self.get(i).and_then(|r| r.pinned)
+    type Item = usize;
+    fn each(&self, f: &mut dyn FnMut(&Request<'_>, &usize)) {
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.sort_by_key(|&i| (self[i].key, i));
+        for i in order {
+            let r = Request {
+                index: u32::try_from(i).unwrap_or(u32::MAX),
+                ..self[i].clone()
+            };
+            f(&r, &i);
+        }
     }
 }
 
@@ -339,10 +344,10 @@ impl Allocator {
 
     /// [`Allocator::allocate_each`] with the outcomes in the order of `requests` (tests).
     #[cfg(test)]
-    pub fn allocate<R: Requests + ?Sized>(&mut self, requests: &R) -> Vec<Outcome> {
-        let mut out: Vec<Option<Outcome>> = vec![None; requests.count()];
-        self.allocate_each(requests, &mut |i, o| {
-            if let Some(slot) = out.get_mut(i) {
+    pub fn allocate(&mut self, requests: &[Request<'_>]) -> Vec<Outcome> {
+        let mut out: Vec<Option<Outcome>> = vec![None; requests.len()];
+        self.allocate_each(requests, &mut |_, i, o| {
+            if let Some(slot) = out.get_mut(*i) {
                 *slot = Some(o);
             }
         });
@@ -350,60 +355,48 @@ impl Allocator {
     }
 
     /// Serves every request: remembered addresses first (when still valid and free), then
-    /// the lowest free address, in key order. Each outcome goes to `done` with the
-    /// request's position, in the order they are decided (not the requests' order): the
-    /// planner keeps only what it needs of each, so a fleet's outcomes never stand in one
-    /// vector next to the addresses made of them (3.6 MB at 100,000 VMs).
+    /// the lowest free address, in key order. Each outcome goes to `done` with its request,
+    /// in the order they are decided: the planner keeps only what it needs of each, so a
+    /// fleet's outcomes never stand in one vector next to the addresses made of them.
     pub fn allocate_each<R: Requests + ?Sized>(
         &mut self,
         requests: &R,
-        done: &mut dyn FnMut(usize, Outcome),
+        done: &mut dyn FnMut(&Request<'_>, &R::Item, Outcome),
     ) {
-        // Requests a remembered address served, by position (one bit each).
+        // Requests a remembered address served, by index (one bit each).
         let mut served = super::VmSet::default();
-        // u32 positions: a fleet's request order is 4 bytes a request, not 8.
-        let mut order: Vec<u32> = (0..requests.count())
-            .filter_map(|i| u32::try_from(i).ok())
-            .collect();
-        order.sort_by(|&a, &b| {
-            requests
-                .key(a as usize)
-                .cmp(requests.key(b as usize))
-                .then(a.cmp(&b))
-        });
-        for &i in &order {
-            let Some(ip) = requests.pinned(i as usize) else {
-                continue;
+        requests.each(&mut |r, item| {
+            let Some(ip) = r.pinned else {
+                return;
             };
-            let rp = requests.pool(i as usize);
-            let Some(pool) = self.pools.get(rp.index()) else {
-                continue;
+            let Some(pool) = self.pools.get(r.pool.index()) else {
+                return;
             };
             let subnet = pool.subnet;
             let taken = self
                 .used
                 .get(&subnet)
                 .is_some_and(|u| u.contains(Cidr::bits(ip)));
-            if self.in_ranges(rp, ip) && !taken {
+            if self.in_ranges(r.pool, ip) && !taken {
                 if let Some(u) = self.used.get_mut(&subnet) {
                     u.insert(Cidr::bits(ip));
                 }
-                served.insert(i);
-                done(i as usize, self.allocated(rp, ip, true));
+                served.insert(r.index);
+                done(r, item, self.allocated(r.pool, ip, true));
             }
-        }
+        });
         let mut asked: HashMap<PoolId, usize> = HashMap::new();
-        for &i in &order {
-            if !served.contains(&i) {
-                *asked.entry(requests.pool(i as usize)).or_default() += 1;
+        requests.each(&mut |r, _| {
+            if !served.contains(&r.index) {
+                *asked.entry(r.pool).or_default() += 1;
             }
-        }
+        });
         let free: HashMap<PoolId, u128> = asked.keys().map(|p| (*p, self.free_count(*p))).collect();
-        for &i in &order {
-            if served.contains(&i) {
-                continue;
+        requests.each(&mut |r, item| {
+            if served.contains(&r.index) {
+                return;
             }
-            let p = requests.pool(i as usize);
+            let p = r.pool;
             let o = match self.next_free(p) {
                 Some(b) => {
                     let ip = self
@@ -424,8 +417,8 @@ impl Allocator {
                     }))
                 }
             };
-            done(i as usize, o);
-        }
+            done(r, item, o);
+        });
     }
 
     fn allocated(&self, p: PoolId, ip: IpAddr, kept: bool) -> Outcome {
@@ -469,6 +462,7 @@ mod tests {
 
     fn req<'a>(a: &Allocator, cat: usize, key: &'a str) -> Request<'a> {
         Request {
+            index: 0,
             pool: a.pool(cat, true).unwrap(),
             key,
             pinned: None,

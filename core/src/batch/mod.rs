@@ -12,8 +12,12 @@
 
 mod addrset;
 pub mod alloc;
+#[cfg(feature = "spill")]
+mod extsort;
 pub mod mac;
 mod pages;
+#[cfg(feature = "spill")]
+mod recordlog;
 #[cfg(feature = "spill")]
 pub mod spill;
 pub mod state;
@@ -249,16 +253,6 @@ pub fn facts(
     f
 }
 
-#[derive(Debug, Clone)]
-struct VmRec {
-    file: FileId,
-    document: u32,
-    /// `namespace/name` as written (namespace defaulted), in the planner's arena.
-    ident: Text,
-    /// Lower case; empty for a VM with errors (it has no keys).
-    fqdn: Text,
-}
-
 /// What kind of value a key is; part of the key, so an IPv4 address never equals an IPv6
 /// one and a name never equals an FQDN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,12 +350,12 @@ struct DeriveReq {
     provisional: Option<[u8; 6]>,
 }
 
-/// 36 bytes: a fleet has more of these than VMs (one per interface that asks), so the
-/// location keeps only its line and columns (its VM and field are this request's).
+/// 24 bytes and its key (`namespace/name/interface`), kept beside it: a fleet has more of
+/// these than VMs (one per interface that asks), so the location keeps only its line and
+/// columns (its VM and field are this request's).
 #[derive(Debug)]
 struct AllocReq {
     vm: VmId,
-    key: Text,
     at: [u32; 4],
     pool: u16,
     iface: u8,
@@ -369,6 +363,38 @@ struct AllocReq {
 }
 
 impl AllocReq {
+    /// The request as the run store keeps it (feature `spill`).
+    #[cfg(feature = "spill")]
+    fn encode(&self) -> [u8; 24] {
+        let mut b = [0u8; 24];
+        let mut put = |i: usize, v: u32| {
+            if let Some(x) = b.get_mut(i..i + 4) {
+                x.copy_from_slice(&v.to_le_bytes());
+            }
+        };
+        put(0, self.vm);
+        for (k, v) in self.at.iter().enumerate() {
+            put(4 + 4 * k, *v);
+        }
+        put(20, u32::from(self.pool));
+        if let Some(x) = b.get_mut(22..24) {
+            x.copy_from_slice(&[self.iface, u8::from(self.ipv4)]);
+        }
+        b
+    }
+
+    #[cfg(feature = "spill")]
+    fn decode(b: &[u8]) -> Option<AllocReq> {
+        let u32_at = |i: usize| Some(u32::from_le_bytes(b.get(i..i + 4)?.try_into().ok()?));
+        Some(AllocReq {
+            vm: u32_at(0)?,
+            at: [u32_at(4)?, u32_at(8)?, u32_at(12)?, u32_at(16)?],
+            pool: u16::from_le_bytes(b.get(20..22)?.try_into().ok()?),
+            iface: *b.get(22)?,
+            ipv4: *b.get(23)? != 0,
+        })
+    }
+
     fn pool(&self) -> PoolId {
         PoolId::from_index(usize::from(self.pool))
     }
@@ -409,7 +435,15 @@ pub struct Planner {
     names: Pages<Text>,
     namer: Option<FileNamer>,
     scopes: Vec<Box<str>>,
-    vms: Pages<VmRec>,
+    /// Each VM's file and document (the plan keeps them: the late pass finds VMs by them).
+    origins: Pages<(FileId, u32)>,
+    /// Each VM's `namespace/name` as written (namespace defaulted) and lower-case FQDN
+    /// (empty for a VM with errors, which has no keys): in the arena for one text, in the
+    /// run store for a fleet, whose findings name only a few VMs.
+    #[cfg(not(feature = "spill"))]
+    vm_texts: Pages<(Text, Text)>,
+    #[cfg(feature = "spill")]
+    vm_texts: recordlog::RecordLog,
     entries: Vec<Entry>,
     /// Every MAC a spec sets, 6 bytes each: a set is made of them only when MACs are derived
     /// or remembered (validation of a fleet does neither, and the set cost 2.5 MB at 100k).
@@ -420,14 +454,26 @@ pub struct Planner {
     /// slower per file as a batch grew.
     arena: Arena,
     derive: Pages<DeriveReq>,
-    alloc: Pages<AllocReq>,
+    /// Allocation requests, served in the order of their key: sorted in memory for one text,
+    /// in sorted runs on the run store for a fleet.
+    #[cfg(not(feature = "spill"))]
+    alloc: Pages<(AllocReq, Text)>,
+    #[cfg(feature = "spill")]
+    alloc: extsort::ExternalSort,
     /// VMs that asked for an address (even one no pool can serve): always re-resolved.
     waiting: VmSet,
     incomplete: bool,
     record_state: bool,
-    /// Where the key index goes once `entries` holds [`spill::BUFFER`] of them.
+    /// Where the key index, the VM texts and the allocation requests go beyond their
+    /// buffers (without one they stay in memory).
     #[cfg(feature = "spill")]
-    spill: Option<spill::Spill>,
+    store: Option<Box<dyn spill::RunStore>>,
+    /// The key index's runs, once `entries` holds [`spill::BUFFER`] of them.
+    #[cfg(feature = "spill")]
+    spill: spill::Spill,
+    /// The first failure to read the allocation requests back.
+    #[cfg(feature = "spill")]
+    read_error: Option<String>,
 }
 
 impl Planner {
@@ -439,32 +485,130 @@ impl Planner {
             names: Pages::new(),
             namer: None,
             scopes: Vec::new(),
-            vms: Pages::new(),
+            origins: Pages::new(),
+            vm_texts: Default::default(),
             entries: Vec::new(),
             explicit_macs: Pages::new(),
             arena: Arena::default(),
             derive: Pages::new(),
-            alloc: Pages::new(),
+            alloc: Default::default(),
             waiting: VmSet::default(),
             incomplete: false,
             record_state: false,
             #[cfg(feature = "spill")]
-            spill: None,
+            store: None,
+            #[cfg(feature = "spill")]
+            spill: spill::Spill::default(),
+            #[cfg(feature = "spill")]
+            read_error: None,
         }
     }
 
-    /// Keeps the key index in `store` beyond a bounded buffer (see [`spill`]): a batch's
-    /// memory then no longer grows with ~400 bytes of keys per VM.
+    /// Keeps the key index, the VM texts and the allocation requests in `store` beyond
+    /// bounded buffers (see [`spill`]): a batch's memory then no longer grows with ~400
+    /// bytes of keys, texts and requests per VM.
     #[cfg(feature = "spill")]
     pub fn spill_to(&mut self, store: Box<dyn spill::RunStore>) {
-        self.spill = Some(spill::Spill::new(store));
+        self.store = Some(store);
     }
 
-    /// Why the key index on disk failed, if it did: the batch cannot be trusted then (a
-    /// write failure only costs memory; this is a failure to read it back).
+    /// Why the run store failed, if it did: the batch cannot be trusted then (a write
+    /// failure only costs memory; this is a failure to read back).
     #[cfg(feature = "spill")]
     pub fn spill_error(&self) -> Option<&str> {
-        self.spill.as_ref().and_then(|s| s.error.as_deref())
+        self.spill
+            .error
+            .as_deref()
+            .or(self.vm_texts.error.get().map(String::as_str))
+            .or(self.read_error.as_deref())
+    }
+
+    /// Keeps the first failure to read the run store back (see [`Planner::spill_error`]).
+    #[cfg_attr(not(feature = "spill"), allow(clippy::unused_self))]
+    fn note_read_error(&mut self, e: Option<String>) {
+        #[cfg(feature = "spill")]
+        if self.read_error.is_none() {
+            self.read_error = e;
+        }
+        #[cfg(not(feature = "spill"))]
+        let _ = e;
+    }
+
+    #[cfg(feature = "spill")]
+    fn store(&self) -> Option<&dyn spill::RunStore> {
+        self.store.as_deref()
+    }
+
+    fn push_vm_texts(&mut self, ident: &str, fqdn: &str) {
+        #[cfg(not(feature = "spill"))]
+        {
+            let t = (self.intern(ident), self.intern(fqdn));
+            self.vm_texts.push(t);
+        }
+        #[cfg(feature = "spill")]
+        {
+            let mut rec = Vec::with_capacity(4 + ident.len() + fqdn.len());
+            rec.extend_from_slice(&u32::try_from(ident.len()).unwrap_or(0).to_le_bytes());
+            rec.extend_from_slice(ident.as_bytes());
+            rec.extend_from_slice(fqdn.as_bytes());
+            let store: Option<&mut dyn spill::RunStore> = match &mut self.store {
+                Some(s) => Some(s.as_mut()),
+                None => None,
+            };
+            self.vm_texts.push(&rec, store);
+        }
+    }
+
+    /// A VM's identity (`namespace/name`) and FQDN ("" when unknown).
+    fn vm_texts(&self, vm: VmId) -> (String, String) {
+        #[cfg(not(feature = "spill"))]
+        {
+            self.vm_texts
+                .get(vm as usize)
+                .map(|(i, f)| (self.text(*i).to_string(), self.text(*f).to_string()))
+                .unwrap_or_default()
+        }
+        #[cfg(feature = "spill")]
+        {
+            self.vm_texts
+                .get(vm, self.store(), split_vm_texts)
+                .flatten()
+                .unwrap_or_default()
+        }
+    }
+
+    /// Every VM's identity, in VM order.
+    fn each_ident(&self, f: &mut dyn FnMut(&str)) {
+        #[cfg(not(feature = "spill"))]
+        for (i, _) in self.vm_texts.iter() {
+            f(self.text(*i));
+        }
+        #[cfg(feature = "spill")]
+        self.vm_texts.each(self.store(), &mut |r| {
+            if let Some((i, _)) = split_vm_texts(r) {
+                f(&i);
+            }
+        });
+    }
+
+    fn alloc_len(&self) -> usize {
+        self.alloc.len()
+    }
+
+    fn push_alloc(&mut self, req: AllocReq, key: &str) {
+        #[cfg(not(feature = "spill"))]
+        {
+            let key = self.intern(key);
+            self.alloc.push((req, key));
+        }
+        #[cfg(feature = "spill")]
+        {
+            let store: Option<&mut dyn spill::RunStore> = match &mut self.store {
+                Some(s) => Some(s.as_mut()),
+                None => None,
+            };
+            self.alloc.push(key.as_bytes(), &req.encode(), store);
+        }
     }
 
     /// Makes [`Planner::finish`] fill [`Plan::state`] (for `--ipam-state`); without it the
@@ -529,12 +673,12 @@ impl Planner {
     }
 
     pub fn add_vm(&mut self, file: FileId, document: usize, facts: VmFacts) -> VmId {
-        let vm = VmId::try_from(self.vms.len()).unwrap_or(VmId::MAX);
+        let vm = VmId::try_from(self.origins.len()).unwrap_or(VmId::MAX);
         let scope = self.files.get(file as usize).copied().unwrap_or(0);
-        let mut fqdn = Text::EMPTY;
+        let mut fqdn = "";
         for (key, field, span) in &facts.keys {
             if let Key::Fqdn(f) = key {
-                fqdn = self.intern(f);
+                fqdn = f;
             }
             self.entries.push(Entry {
                 key: Packed::new(scope, key),
@@ -543,17 +687,14 @@ impl Planner {
         }
         #[cfg(feature = "spill")]
         if self.entries.len() >= spill::BUFFER
-            && let Some(sp) = &mut self.spill
+            && let Some(st) = &mut self.store
         {
-            sp.write(&mut self.entries);
+            self.spill.write(st.as_mut(), &mut self.entries);
         }
-        let ident = self.intern(&format!("{}/{}", facts.namespace, facts.name));
-        self.vms.push(VmRec {
-            file,
-            document: u32::try_from(document).unwrap_or(u32::MAX),
-            ident,
-            fqdn,
-        });
+        let fqdn = fqdn.to_string();
+        self.push_vm_texts(&format!("{}/{}", facts.namespace, facts.name), &fqdn);
+        self.origins
+            .push((file, u32::try_from(document).unwrap_or(u32::MAX)));
         for m in facts.explicit_macs {
             self.explicit_macs.push(m);
         }
@@ -582,40 +723,41 @@ impl Planner {
             else {
                 continue;
             };
-            let key = self.intern(&a.key);
-            self.alloc.push(AllocReq {
+            let req = AllocReq {
                 vm,
                 iface: a.iface,
                 pool,
                 ipv4: a.ipv4,
-                key,
                 at: [a.at.line, a.at.column, a.at.end_line, a.at.end_column],
-            });
+            };
+            self.push_alloc(req, &a.key);
         }
         vm
     }
 
     fn describe(&self, vm: VmId) -> String {
-        match self.vms.get(vm as usize) {
+        match self.origins.get(vm as usize) {
             // One text (the browser, compile_str) has no file name to give.
-            Some(r) => match &*self.file_name(r.file) {
-                "" => format!("{} (document {})", self.text(r.ident), r.document + 1),
-                file => format!(
-                    "{} ({file}, document {})",
-                    self.text(r.ident),
-                    r.document + 1
-                ),
-            },
+            Some((file, document)) => {
+                let (ident, _) = self.vm_texts(vm);
+                match &*self.file_name(*file) {
+                    "" => format!("{ident} (document {})", document + 1),
+                    file => format!("{ident} ({file}, document {})", document + 1),
+                }
+            }
             None => String::new(),
         }
     }
 
+    fn vm_file_name(&self, vm: VmId) -> Option<String> {
+        self.origins
+            .get(vm as usize)
+            .map(|(f, _)| self.file_name(*f).to_string())
+    }
+
     fn diagnostic_at(&self, loc: &Loc, d: Diagnostic) -> Diagnostic {
         let mut d = d;
-        d.file = self
-            .vms
-            .get(loc.vm as usize)
-            .map(|r| self.file_name(r.file).to_string());
+        d.file = self.vm_file_name(loc.vm);
         d.line = Some(loc.line);
         d.column = Some(loc.column);
         d.end_line = Some(loc.end_line);
@@ -625,9 +767,9 @@ impl Planner {
 
     /// The exact string a name or FQDN key of `vm` stands for.
     fn exact(&self, kind: Kind, vm: VmId) -> String {
-        match (kind, self.vms.get(vm as usize)) {
-            (Kind::Name, Some(r)) => self.text(r.ident).to_lowercase(),
-            (Kind::Fqdn, Some(r)) => self.text(r.fqdn).to_string(),
+        match kind {
+            Kind::Name => self.vm_texts(vm).0.to_lowercase(),
+            Kind::Fqdn => self.vm_texts(vm).1,
             _ => String::new(),
         }
     }
@@ -638,15 +780,20 @@ impl Planner {
         let entries = std::mem::take(&mut self.entries);
         let mut groups: Vec<(Packed, Vec<Loc>)> = Vec::new();
         #[cfg(feature = "spill")]
-        if let Some(mut sp) = self.spill.take() {
+        if let Some(store) = self.store.take() {
+            let mut sp = std::mem::take(&mut self.spill);
             if sp.is_used() {
                 // One partition at a time: what was written, then what is still in memory
                 // (added later), so each partition is in the order entries were added. The
                 // tail's partitions are computed once, not once per partition.
                 let tail: Vec<usize> = entries.iter().map(spill::part_of).collect();
                 let mut part = Vec::new();
+                // The store goes back first: grouping reads the VM texts from it.
+                self.store = Some(store);
                 for p in 0..spill::PARTS {
-                    sp.read(p, &mut part);
+                    if let Some(st) = self.store.as_deref() {
+                        sp.read(st, p, &mut part);
+                    }
                     part.extend(
                         entries
                             .iter()
@@ -656,10 +803,11 @@ impl Planner {
                     );
                     self.group(&part, &mut groups);
                 }
-                self.spill = Some(sp);
+                self.spill = sp;
                 return groups;
             }
-            self.spill = Some(sp);
+            self.spill = sp;
+            self.store = Some(store);
         }
         self.group(&entries, &mut groups);
         groups
@@ -739,10 +887,7 @@ impl Planner {
                         path,
                         format!(
                             "VirtualMachine {} is also defined by {list}",
-                            self.vms
-                                .get(here.vm as usize)
-                                .map(|r| self.text(r.ident))
-                                .unwrap_or("")
+                            self.vm_texts(here.vm).0
                         ),
                     )
                     .with_help(
@@ -774,10 +919,7 @@ impl Planner {
                 d.related = others
                     .iter()
                     .map(|l| Related {
-                        file: self
-                            .vms
-                            .get(l.vm as usize)
-                            .map(|r| self.file_name(r.file).to_string()),
+                        file: self.vm_file_name(l.vm),
                         path: l.field.path(),
                         line: Some(l.line),
                         column: Some(l.column),
@@ -809,11 +951,12 @@ impl Planner {
             }
         }
         drop(explicit);
-        let present: HashSet<&str> = if remembers && !self.incomplete {
-            self.vms.iter().map(|v| self.text(v.ident)).collect()
-        } else {
-            HashSet::new()
-        };
+        let mut present: HashSet<String> = HashSet::new();
+        if remembers && !self.incomplete {
+            self.each_ident(&mut |i| {
+                present.insert(i.to_string());
+            });
+        }
         let keep = |key: &str| self.incomplete || present.contains(state::vm_of(key));
         let record = self.record_state;
         let mut new_state = IpamState::default();
@@ -879,12 +1022,22 @@ impl Planner {
             .collect();
         let network = |p: PoolId| networks.get(p.index()).map_or("", String::as_str);
         let mut pinned: HashMap<(&str, &str, bool), IpAddr> = HashMap::new();
+        let mut read_error = None;
         if !old.addresses.is_empty() {
-            let wanted: HashSet<(&str, &str)> = self
-                .alloc
-                .iter()
-                .map(|a| (self.text(a.key), network(a.pool())))
-                .collect();
+            // The (key, network) pairs asked for again: only those the state names.
+            let mut wanted: HashSet<(String, String)> = HashSet::new();
+            let view = AllocView {
+                planner: &self,
+                pinned: &pinned,
+                networks: &networks,
+                error: std::sync::OnceLock::new(),
+            };
+            alloc::Requests::each(&view, &mut |r, a| {
+                if old.addresses.contains_key(r.key) {
+                    wanted.insert((r.key.to_string(), network(a.pool()).to_string()));
+                }
+            });
+            read_error = view.error.into_inner();
             for (key, list) in &old.addresses {
                 if !keep(key) {
                     continue;
@@ -893,7 +1046,7 @@ impl Planner {
                     let Ok(c) = parse_cidr(&a.address) else {
                         continue;
                     };
-                    if wanted.contains(&(key.as_str(), a.network.as_str())) {
+                    if wanted.contains(&(key.clone(), a.network.clone())) {
                         pinned.insert((key, &a.network, c.is_ipv4()), c.addr);
                     } else {
                         allocator.mark_used(c.addr);
@@ -920,14 +1073,14 @@ impl Planner {
             iface: 0,
             kept: false,
         };
-        let mut addrs: Vec<AddrAssigned> = vec![unfilled; self.alloc.len()];
+        let mut addrs: Vec<AddrAssigned> = vec![unfilled; self.alloc_len()];
         let view = AllocView {
             planner: &self,
             pinned: &pinned,
             networks: &networks,
+            error: std::sync::OnceLock::new(),
         };
-        allocator.allocate_each(&view, &mut |i, o| {
-            let Some(a) = self.alloc.get(i) else { return };
+        allocator.allocate_each(&view, &mut |r, a, o| {
             match o {
                 Outcome::Allocated {
                     address,
@@ -937,7 +1090,7 @@ impl Planner {
                     if record {
                         new_state
                             .addresses
-                            .entry(self.text(a.key).to_string())
+                            .entry(r.key.to_string())
                             .or_default()
                             .push(state::Address {
                                 network: network(a.pool()).to_string(),
@@ -945,7 +1098,7 @@ impl Planner {
                             });
                     }
                     changed.insert(a.vm);
-                    if let Some(slot) = addrs.get_mut(i) {
+                    if let Some(slot) = addrs.get_mut(r.index as usize) {
                         *slot = AddrAssigned {
                             vm: a.vm,
                             iface: a.iface,
@@ -978,6 +1131,7 @@ impl Planner {
                 }
             }
         });
+        let read_error = read_error.or(view.error.into_inner());
         addrs.retain(|a| a.vm != VmId::MAX);
         // Only the VMs the second pass re-resolves need their values from the plan.
         let macs: Vec<MacAssigned> = self
@@ -1014,6 +1168,7 @@ impl Planner {
                     .or_insert_with(|| v.clone());
             }
         }
+        self.note_read_error(read_error);
         let mut blocked = VmSet::default();
         for (vm, d) in &findings {
             if d.severity == Severity::Error {
@@ -1021,7 +1176,7 @@ impl Planner {
             }
         }
         findings.sort_by_key(|(vm, d)| (*vm, d.line, d.column));
-        let origins = self.vms.iter().map(|v| (v.file, v.document)).collect();
+        let origins = self.origins.to_vec();
         let pools = (0..allocator.len())
             .map(|p| {
                 let p = alloc::PoolId::from_index(p);
@@ -1049,37 +1204,82 @@ struct AllocView<'a> {
     planner: &'a Planner,
     pinned: &'a HashMap<(&'a str, &'a str, bool), IpAddr>,
     networks: &'a [String],
+    /// The first failure to read the requests back from the run store.
+    #[cfg_attr(not(feature = "spill"), allow(dead_code))]
+    error: std::sync::OnceLock<String>,
+}
+
+impl AllocView<'_> {
+    fn request<'k>(&self, index: usize, a: &AllocReq, key: &'k str) -> alloc::Request<'k> {
+        let pinned = if self.pinned.is_empty() {
+            None
+        } else {
+            let network = self
+                .networks
+                .get(usize::from(a.pool))
+                .map_or("", String::as_str);
+            self.pinned.get(&(key, network, a.ipv4)).copied()
+        };
+        alloc::Request {
+            index: u32::try_from(index).unwrap_or(u32::MAX),
+            pool: a.pool(),
+            key,
+            pinned,
+        }
+    }
 }
 
 impl alloc::Requests for AllocView<'_> {
-    fn count(&self) -> usize {
-        self.planner.alloc.len()
-    }
-    fn pool(&self, i: usize) -> PoolId {
-        self.planner
-            .alloc
-            .get(i)
-            .map_or(PoolId::from_index(usize::MAX), |a| a.pool())
-    }
-    fn key(&self, i: usize) -> &str {
-        self.planner
-            .alloc
-            .get(i)
-            .map_or("", |a| self.planner.text(a.key))
-    }
-    fn pinned(&self, i: usize) -> Option<IpAddr> {
-        if self.pinned.is_empty() {
-            return None;
+    type Item = AllocReq;
+
+    fn each(&self, f: &mut dyn FnMut(&alloc::Request<'_>, &AllocReq)) {
+        #[cfg(not(feature = "spill"))]
+        {
+            let reqs = &self.planner.alloc;
+            let key = |i: u32| {
+                reqs.get(i as usize)
+                    .map_or("", |(_, k)| self.planner.text(*k))
+            };
+            // u32 positions: 4 bytes a request.
+            let mut order: Vec<u32> = (0..reqs.len())
+                .filter_map(|i| u32::try_from(i).ok())
+                .collect();
+            order.sort_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
+            for i in order {
+                if let Some((a, k)) = reqs.get(i as usize) {
+                    f(&self.request(i as usize, a, self.planner.text(*k)), a);
+                }
+            }
         }
-        let a = self.planner.alloc.get(i)?;
-        let network = self
-            .networks
-            .get(usize::from(a.pool))
-            .map_or("", String::as_str);
-        self.pinned
-            .get(&(self.planner.text(a.key), network, a.ipv4))
-            .copied()
+        #[cfg(feature = "spill")]
+        {
+            let read = self
+                .planner
+                .alloc
+                .each(self.planner.store(), &mut |n, key, payload| {
+                    let (Ok(key), Some(a)) = (std::str::from_utf8(key), AllocReq::decode(payload))
+                    else {
+                        let _ = self
+                            .error
+                            .set("an allocation request on the store is damaged".into());
+                        return;
+                    };
+                    f(&self.request(n as usize, &a, key), &a);
+                });
+            if let Err(e) = read {
+                let _ = self.error.set(e);
+            }
+        }
     }
+}
+
+/// A VM's identity and FQDN from its record in the run store.
+#[cfg(feature = "spill")]
+fn split_vm_texts(r: &[u8]) -> Option<(String, String)> {
+    let n = u32::from_le_bytes(r.get(..4)?.try_into().ok()?) as usize;
+    let ident = std::str::from_utf8(r.get(4..4 + n)?).ok()?;
+    let fqdn = std::str::from_utf8(r.get(4 + n..)?).ok()?;
+    Some((ident.to_string(), fqdn.to_string()))
 }
 
 /// Why a NIC has its derived MAC.
@@ -1421,20 +1621,127 @@ mod tests {
         fleet_with_duplicates(&mut kept);
         let want = findings(&kept.finish(None));
         assert!(want.len() > 100, "{}", want.len());
-        for fail_after in [None, Some(70)] {
+        // The store takes the VM texts' 4 KB blocks too: 200 appends fail in the second
+        // write of the index.
+        for fail_after in [None, Some(200)] {
             let mut p = Planner::new(&[], MacPolicy::default());
             p.spill_to(Box::new(spill::MemStore {
                 fail_after,
                 ..spill::MemStore::default()
             }));
             fleet_with_duplicates(&mut p);
-            let sp = p.spill.as_ref().unwrap();
+            let sp = &p.spill;
             assert!(sp.is_used());
             assert_eq!(sp.write_error.is_some(), fail_after.is_some());
             // Only part of the index stayed in memory (more after a write failure).
             assert!(p.entries.len() < spill::BUFFER || fail_after.is_some());
             assert_eq!(p.entries.len() > spill::BUFFER, fail_after.is_some());
             assert_eq!(findings(&p.finish(None)), want, "fail_after {fail_after:?}");
+        }
+    }
+
+    /// A /16 with a range of 65,521 addresses, and a /24 that only has 100.
+    #[cfg(feature = "spill")]
+    fn catalogs() -> Vec<NetworkCatalog> {
+        let cat = |name: &str, cidr: &str, range: &str| NetworkCatalog {
+            api_version: "guestnet.dev/v1alpha1".into(),
+            kind: "Network".into(),
+            metadata: crate::model::ObjectMeta {
+                name: Some(name.into()),
+                ..Default::default()
+            },
+            spec: crate::model::catalog::NetworkCatalogSpec {
+                subnets: vec![crate::model::catalog::Subnet {
+                    cidr: cidr.into(),
+                    ranges: vec![range.into()],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+        };
+        vec![
+            cat("big", "10.1.0.0/16", "10.1.0.10-10.1.255.250"),
+            cat("small", "10.2.0.0/24", "10.2.0.1-10.2.0.100"),
+        ]
+    }
+
+    /// 40,000 VMs in an order unrelated to their keys, most asking the big network for an
+    /// address and every 97th the small one (which runs out); every 500th has a static
+    /// address inside the big range, which allocation must skip.
+    #[cfg(feature = "spill")]
+    fn fleet_with_requests(p: &mut Planner) -> Vec<VmId> {
+        let f = p.add_file("fleet.yaml", "");
+        (0..40_000u32)
+            .map(|i| {
+                let n = i.wrapping_mul(2_654_435_761) % 1_000_003;
+                let name = format!("vm-{n}");
+                let mut v = vm("ns", &name, &format!("{name}.example"), Vec::new());
+                if i % 500 == 0 {
+                    let [_, _, x, y] = (10 + i / 500).to_be_bytes();
+                    v.static_addrs.push(IpAddr::from([10, 1, x, y]));
+                }
+                v.alloc.push(AllocNeed {
+                    iface: 1,
+                    catalog: usize::from(i % 97 == 0),
+                    ipv4: true,
+                    key: format!("ns/{name}/eth1"),
+                    at: at(20),
+                });
+                p.add_vm(f, i as usize, v)
+            })
+            .collect()
+    }
+
+    #[cfg(feature = "spill")]
+    fn addresses(plan: &Plan, ids: &[VmId]) -> Vec<Option<String>> {
+        ids.iter()
+            .map(|id| {
+                plan.assigned(*id)
+                    .and_then(|a| a.addresses.first().map(|x| format!("{} {}", x.1, x.2)))
+            })
+            .collect()
+    }
+
+    #[cfg(feature = "spill")]
+    #[test]
+    fn requests_sorted_on_the_store_get_exactly_the_addresses_of_a_sort_in_memory() {
+        let cats = catalogs();
+        let mut kept = Planner::new(&cats, MacPolicy::default());
+        let ids = fleet_with_requests(&mut kept);
+        let plan = kept.finish(None);
+        let want = addresses(&plan, &ids);
+        let want_findings = findings(&plan);
+        // The lowest key gets the lowest address; the small network runs out after 100.
+        let lowest = (0..40_000u32)
+            .filter(|i| i % 97 != 0)
+            .min_by_key(|i| format!("ns/vm-{}/eth1", i.wrapping_mul(2_654_435_761) % 1_000_003))
+            .unwrap();
+        assert!(
+            // 10.1.0.10-89 are other VMs' static addresses.
+            want[lowest as usize]
+                .as_deref()
+                .unwrap()
+                .starts_with("10.1.0.90/16"),
+            "{:?}",
+            want[lowest as usize]
+        );
+        assert_eq!(want.iter().filter(|a| a.is_none()).count(), 413 - 100);
+        assert_eq!(want_findings.len(), 413 - 100, "{want_findings:?}");
+        assert!(
+            want.iter().flatten().all(|a| !a.starts_with("10.1.0.11/")),
+            "a static address was allocated"
+        );
+        for fail_after in [None, Some(0), Some(3), Some(40)] {
+            let mut p = Planner::new(&cats, MacPolicy::default());
+            p.spill_to(Box::new(spill::MemStore {
+                fail_after,
+                ..spill::MemStore::default()
+            }));
+            let ids = fleet_with_requests(&mut p);
+            let plan = p.finish(None);
+            assert_eq!(plan.spill_error, None);
+            assert_eq!(addresses(&plan, &ids), want, "fail_after {fail_after:?}");
+            assert_eq!(findings(&plan), want_findings, "fail_after {fail_after:?}");
         }
     }
 

@@ -60,6 +60,13 @@ impl<T> Pages<T> {
     pub(super) fn iter(&self) -> impl Iterator<Item = &T> {
         self.pages.iter().flatten()
     }
+
+    pub(super) fn to_vec(&self) -> Vec<T>
+    where
+        T: Copy,
+    {
+        self.iter().copied().collect()
+    }
 }
 
 /// A string in an [`Arena`].

@@ -15,11 +15,12 @@ use super::{Entry, Field, Kind, Loc, Packed};
 use std::fmt;
 
 /// Append-only storage for runs of bytes, read back by position.
-pub trait RunStore: Send {
+pub trait RunStore: Send + fmt::Debug {
     /// Appends `bytes`; returns the position of their first byte.
     fn append(&mut self, bytes: &[u8]) -> Result<u64, String>;
-    /// Reads `len` bytes from `at` into `out` (replacing its contents).
-    fn read(&mut self, at: u64, len: usize, out: &mut Vec<u8>) -> Result<(), String>;
+    /// Reads `len` bytes from `at` into `out` (replacing its contents). Shared: the
+    /// planner reads its records back while it answers questions about them.
+    fn read(&self, at: u64, len: usize, out: &mut Vec<u8>) -> Result<(), String>;
 }
 
 /// Partitions of the index on disk; the end holds one partition (a 64th) in memory.
@@ -37,9 +38,9 @@ pub(super) fn part_of(e: &Entry) -> usize {
     (e.key.hash32() >> (32 - PARTS.trailing_zeros())) as usize
 }
 
-/// The written runs and the store.
+/// The written runs (the store is the planner's, which keeps other tables in it too).
+#[derive(Default)]
 pub(super) struct Spill {
-    store: Box<dyn RunStore>,
     /// Per partition, the runs written: position and number of entries.
     runs: Vec<Vec<(u64, u32)>>,
     /// The first failure to read the index back: the planner reports it and the batch fails.
@@ -59,16 +60,6 @@ impl fmt::Debug for Spill {
 }
 
 impl Spill {
-    pub(super) fn new(store: Box<dyn RunStore>) -> Spill {
-        Spill {
-            store,
-            runs: vec![Vec::new(); PARTS],
-            error: None,
-            write_error: None,
-            bufs: vec![Vec::new(); PARTS],
-        }
-    }
-
     /// Whether anything was written (otherwise the index is wholly in memory).
     pub(super) fn is_used(&self) -> bool {
         self.runs.iter().any(|r| !r.is_empty())
@@ -76,9 +67,13 @@ impl Spill {
 
     /// Writes `entries` out and empties it. When the store fails, the entries stay in memory
     /// (the batch goes on with a larger footprint) and no more writes are tried.
-    pub(super) fn write(&mut self, entries: &mut Vec<Entry>) {
+    pub(super) fn write(&mut self, store: &mut dyn RunStore, entries: &mut Vec<Entry>) {
         if self.write_error.is_some() {
             return;
+        }
+        if self.bufs.len() != PARTS {
+            self.bufs = vec![Vec::new(); PARTS];
+            self.runs = vec![Vec::new(); PARTS];
         }
         for b in &mut self.bufs {
             b.clear();
@@ -93,7 +88,7 @@ impl Spill {
             if b.is_empty() {
                 continue;
             }
-            match self.store.append(b) {
+            match store.append(b) {
                 Ok(at) => {
                     let n = u32::try_from(b.len() / ENTRY_BYTES).unwrap_or(u32::MAX);
                     written.push((p, at, n));
@@ -114,12 +109,12 @@ impl Spill {
     }
 
     /// The entries of partition `p` that were written, in the order they were added.
-    pub(super) fn read(&mut self, p: usize, out: &mut Vec<Entry>) {
+    pub(super) fn read(&mut self, store: &dyn RunStore, p: usize, out: &mut Vec<Entry>) {
         out.clear();
         let mut bytes = Vec::new();
         let runs = self.runs.get(p).cloned().unwrap_or_default();
         for (at, n) in runs {
-            if let Err(e) = self.store.read(at, n as usize * ENTRY_BYTES, &mut bytes) {
+            if let Err(e) = store.read(at, n as usize * ENTRY_BYTES, &mut bytes) {
                 self.error.get_or_insert(e);
                 return;
             }
@@ -206,7 +201,7 @@ impl RunStore for MemStore {
         Ok(at)
     }
 
-    fn read(&mut self, at: u64, len: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    fn read(&self, at: u64, len: usize, out: &mut Vec<u8>) -> Result<(), String> {
         let at = usize::try_from(at).map_err(|e| e.to_string())?;
         let got = self.bytes.get(at..at + len).ok_or("short read")?;
         out.clear();

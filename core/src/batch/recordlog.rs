@@ -1,0 +1,226 @@
+//! Records of any length, appended in order and read back by number, in blocks on the run
+//! store: the planner's per-VM records (file, document, identity, FQDN). They are written
+//! once per VM and read only for the VMs that findings name, so a fleet's records need not
+//! stay in memory (7.5 MB of records and strings at 100,000 VMs).
+//!
+//! A block of [`BLOCK`] bytes costs 8 bytes of directory, about 100 VMs' worth; reading a
+//! record back reads its block, 4 KB, from the operating system's cache of the file. Without
+//! a store, or once the store failed, blocks stay in memory: the answers are the same.
+
+use super::spill::RunStore;
+use std::sync::OnceLock;
+
+/// Bytes per block (a record longer than that gets a block of its own).
+const BLOCK: usize = 4096;
+
+#[derive(Debug)]
+enum Place {
+    Stored { at: u64, len: u32 },
+    Kept(Box<[u8]>),
+}
+
+#[derive(Debug)]
+struct Block {
+    /// The number of its first record.
+    first: u32,
+    place: Place,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct RecordLog {
+    /// Records not yet in a block, each as a 4-byte length and its bytes.
+    open: Vec<u8>,
+    open_first: u32,
+    count: u32,
+    blocks: Vec<Block>,
+    write_failed: bool,
+    /// The first failure to read a block back: the front end must fail the batch.
+    pub(super) error: OnceLock<String>,
+}
+
+impl RecordLog {
+    #[cfg(test)]
+    pub(super) fn len(&self) -> u32 {
+        self.count
+    }
+
+    /// Appends a record; its number is the previous [`RecordLog::len`].
+    pub(super) fn push(&mut self, record: &[u8], store: Option<&mut dyn RunStore>) {
+        if !self.open.is_empty() && self.open.len() + 4 + record.len() > BLOCK {
+            self.close(store);
+        }
+        let len = u32::try_from(record.len()).unwrap_or(u32::MAX);
+        self.open.extend_from_slice(&len.to_le_bytes());
+        self.open.extend_from_slice(record);
+        self.count = self.count.saturating_add(1);
+    }
+
+    fn close(&mut self, store: Option<&mut dyn RunStore>) {
+        let bytes = std::mem::take(&mut self.open);
+        let place = match store {
+            Some(s) if !self.write_failed => match s.append(&bytes) {
+                Ok(at) => Place::Stored {
+                    at,
+                    len: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+                },
+                Err(_) => {
+                    // The rest stays in memory: a full disk costs memory, not the batch.
+                    self.write_failed = true;
+                    Place::Kept(bytes.into())
+                }
+            },
+            _ => Place::Kept(bytes.into()),
+        };
+        self.blocks.push(Block {
+            first: self.open_first,
+            place,
+        });
+        self.open_first = self.count;
+    }
+
+    /// Calls `f` with record `n`; `None` when there is no such record or its block cannot be
+    /// read back (then [`RecordLog::error`] says why).
+    pub(super) fn get<R>(
+        &self,
+        n: u32,
+        store: Option<&dyn RunStore>,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Option<R> {
+        if n >= self.count {
+            return None;
+        }
+        let mut read = Vec::new();
+        let (first, bytes): (u32, &[u8]) = if n >= self.open_first {
+            (self.open_first, &self.open)
+        } else {
+            let i = self
+                .blocks
+                .partition_point(|b| b.first <= n)
+                .checked_sub(1)?;
+            let b = self.blocks.get(i)?;
+            match &b.place {
+                Place::Kept(k) => (b.first, k),
+                Place::Stored { at, len } => {
+                    let Some(s) = store else {
+                        let _ = self
+                            .error
+                            .set("the planner's records were stored, but the store is gone".into());
+                        return None;
+                    };
+                    if let Err(e) = s.read(*at, *len as usize, &mut read) {
+                        let _ = self.error.set(e);
+                        return None;
+                    }
+                    (b.first, &read)
+                }
+            }
+        };
+        let mut rest = bytes;
+        for _ in first..n {
+            let (_, next) = split_record(rest)?;
+            rest = next;
+        }
+        let (record, _) = split_record(rest)?;
+        Some(f(record))
+    }
+}
+
+impl RecordLog {
+    /// Calls `f` with every record in order, a block at a time; `None` when a block cannot
+    /// be read back (then [`RecordLog::error`] says why).
+    pub(super) fn each(
+        &self,
+        store: Option<&dyn RunStore>,
+        f: &mut dyn FnMut(&[u8]),
+    ) -> Option<()> {
+        let mut read = Vec::new();
+        let blocks = self.blocks.iter().map(|b| &b.place);
+        for place in blocks {
+            let bytes: &[u8] = match place {
+                Place::Kept(k) => k,
+                Place::Stored { at, len } => {
+                    let Some(s) = store else {
+                        let _ = self
+                            .error
+                            .set("the planner's records were stored, but the store is gone".into());
+                        return None;
+                    };
+                    if let Err(e) = s.read(*at, *len as usize, &mut read) {
+                        let _ = self.error.set(e);
+                        return None;
+                    }
+                    &read
+                }
+            };
+            each_record(bytes, f);
+        }
+        each_record(&self.open, f);
+        Some(())
+    }
+}
+
+fn each_record(mut bytes: &[u8], f: &mut dyn FnMut(&[u8])) {
+    while let Some((r, rest)) = split_record(bytes) {
+        f(r);
+        bytes = rest;
+    }
+}
+
+/// The first record of `bytes` and what follows it.
+fn split_record(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+    let record = bytes.get(4..4 + len)?;
+    Some((record, bytes.get(4 + len..)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::spill::MemStore;
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every record comes back by its number, whether its block is stored, kept after
+        /// the store failed, or still open; numbers past the end give nothing.
+        #[test]
+        fn records_come_back_by_number(
+            records in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..400),
+            fail_after in proptest::option::of(0usize..20),
+            stored in any::<bool>(),
+        ) {
+            let mut store = MemStore { fail_after, ..MemStore::default() };
+            let mut log = RecordLog::default();
+            for r in &records {
+                let s: Option<&mut dyn RunStore> = if stored { Some(&mut store) } else { None };
+                log.push(r, s);
+            }
+            prop_assert_eq!(log.len() as usize, records.len());
+            for (n, r) in records.iter().enumerate() {
+                let n = u32::try_from(n).unwrap();
+                let got = log.get(n, Some(&store), <[u8]>::to_vec);
+                prop_assert_eq!(got.as_ref(), Some(r));
+            }
+            prop_assert_eq!(log.get(log.len(), Some(&store), <[u8]>::to_vec), None);
+            let mut all = Vec::new();
+            prop_assert!(log.each(Some(&store), &mut |r| all.push(r.to_vec())).is_some());
+            prop_assert_eq!(&all, &records);
+            prop_assert!(log.error.get().is_none());
+        }
+    }
+
+    #[test]
+    fn blocks_go_to_the_store_and_a_failed_read_is_reported() {
+        let mut store = MemStore::default();
+        let mut log = RecordLog::default();
+        let record = [7u8; 100];
+        for _ in 0..1000 {
+            log.push(&record, Some(&mut store));
+        }
+        // 1,000 records of 104 bytes: all but the open block are on the store.
+        assert!(store.bytes.len() > 100_000 - BLOCK, "{}", store.bytes.len());
+        assert!(log.open.len() <= BLOCK);
+        assert_eq!(log.get(3, Some(&store), |r| r.len()), Some(100));
+        assert_eq!(log.get(3, None, |r| r.len()), None);
+        assert!(log.error.get().is_some());
+    }
+}
