@@ -126,6 +126,20 @@ fn derived_macs_are_unique_and_independent_of_order_and_threads() {
         })
         .count();
     assert!(moved > 0, "the batch had collisions to resolve");
+    // Each provenance names its own interface's key (composed when the VM is resolved
+    // again, not kept in the plan).
+    for x in &one {
+        let r = &x["resolved"];
+        for f in r["interfaces"].as_array().unwrap() {
+            let detail = f["mac"]["source"]["detail"].as_str().unwrap();
+            let key = format!(
+                "\"fleet/{}/{}",
+                r["name"].as_str().unwrap(),
+                f["name"].as_str().unwrap()
+            );
+            assert!(detail.contains(&key), "{key} in {detail}");
+        }
+    }
     let o = run_env(
         &[
             "explain",

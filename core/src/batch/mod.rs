@@ -27,7 +27,7 @@ use crate::diagnostic::{Code, Diagnostic, Related, Severity, Span};
 use crate::ip::{Cidr, parse_cidr, parse_mac};
 use crate::model::{NetworkCatalog, VirtualMachine};
 use crate::resolve::{
-    Assigned, MacPolicy, Resolved, Source, derive_mac_key, derived_mac_source, find_catalog,
+    Assigned, AssignedMac, MacPolicy, Resolved, Source, derive_mac_key, find_catalog,
 };
 use alloc::{Allocator, Outcome, PoolId};
 #[cfg(feature = "spill")]
@@ -995,13 +995,13 @@ impl Planner {
             &mut taken,
         );
         drop(taken);
-        let mac_of = |i: usize| -> Option<([u8; 6], MacWhy)> {
+        let mac_of = |i: usize| -> Option<([u8; 6], AssignedMac)> {
             match kept.get(i).copied().flatten() {
-                Some(m) => Some((m, MacWhy::Kept)),
+                Some(m) => Some((m, AssignedMac::Kept)),
                 None => derived
                     .get(i)
                     .filter(|d| !d.is_none())
-                    .map(|d| (d.mac(), MacWhy::Derived(d.how()))),
+                    .map(|d| (d.mac(), AssignedMac::Derived(d.how()))),
             }
         };
         for (i, d) in self.derive.iter().enumerate() {
@@ -1133,23 +1133,21 @@ impl Planner {
         });
         let read_error = read_error.or(view.error.into_inner());
         addrs.retain(|a| a.vm != VmId::MAX);
-        // Only the VMs the second pass re-resolves need their values from the plan.
-        let macs: Vec<MacAssigned> = self
-            .derive
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| changed.contains(&d.vm))
-            .filter_map(|(i, d)| {
-                let (mac, why) = mac_of(i)?;
-                Some(MacAssigned {
+        // Only the VMs the second pass re-resolves need their values from the plan; counted
+        // first, so the table is allocated once at its size.
+        let wanted = |(i, d): &(usize, &DeriveReq)| changed.contains(&d.vm) && mac_of(*i).is_some();
+        let mut macs: Vec<MacAssigned> =
+            Vec::with_capacity(self.derive.iter().enumerate().filter(wanted).count());
+        for (i, d) in self.derive.iter().enumerate().filter(wanted) {
+            if let Some((mac, why)) = mac_of(i) {
+                macs.push(MacAssigned {
                     vm: d.vm,
                     iface: d.iface,
                     mac,
-                    key: self.text(d.key).into(),
                     why,
-                })
-            })
-            .collect();
+                });
+            }
+        }
         // Both are in VM order already (requests are added VM by VM, ids ascending), which
         // `Plan::assigned` relies on: no sort (two more sort instances cost the browser
         // module 3 KB).
@@ -1282,20 +1280,14 @@ fn split_vm_texts(r: &[u8]) -> Option<(String, String)> {
     Some((ident.to_string(), fqdn.to_string()))
 }
 
-/// Why a NIC has its derived MAC.
-#[derive(Debug, Clone, Copy)]
-enum MacWhy {
-    Kept,
-    Derived(mac::How),
-}
-
+/// 20 bytes: one per derived MAC of a VM the late pass redoes (the key of its provenance is
+/// the resolution's to compose, see [`AssignedMac`]).
 #[derive(Debug, Clone)]
 struct MacAssigned {
     vm: VmId,
     iface: u8,
     mac: [u8; 6],
-    key: Box<str>,
-    why: MacWhy,
+    why: AssignedMac,
 }
 
 /// 28 bytes: one per allocated address, kept until the late pass.
@@ -1352,16 +1344,7 @@ impl Plan {
         Some(Assigned {
             macs: m
                 .iter()
-                .map(|x| {
-                    let why = match x.why {
-                        MacWhy::Kept => Source::Derived(format!(
-                            "--mac-policy derive, kept by --ipam-state for \"{}\"",
-                            x.key
-                        )),
-                        MacWhy::Derived(how) => derived_mac_source(&x.key, how),
-                    };
-                    (usize::from(x.iface), x.mac, why)
-                })
+                .map(|x| (usize::from(x.iface), x.mac, x.why))
                 .collect(),
             addresses: ad
                 .iter()
@@ -1767,13 +1750,15 @@ mod tests {
                 .collect();
             let plan = p.finish(None);
             assert_eq!(plan.state.macs.len(), 3 * usize::from(record));
-            // No provisional MAC: each VM changed, and the plan gives it its own, with
-            // provenance.
+            // No provisional MAC: each VM changed, and the plan gives it its own first
+            // candidate, and how it was found (the resolution names the key).
             for (id, n) in ids.into_iter().zip(["a", "b", "c"]) {
                 let a = plan.assigned(id).unwrap_or_default();
-                assert_eq!(a.macs.len(), 1);
-                let why = a.macs[0].2.to_string();
-                assert!(why.contains(&format!("ns/{n}/eth0")), "{why}");
+                let want = mac::candidate(&format!("ns/{n}/eth0"), 0);
+                assert_eq!(
+                    a.macs,
+                    vec![(0, want, AssignedMac::Derived(mac::How::Round(0)))]
+                );
             }
         }
     }

@@ -184,7 +184,8 @@ pub use crate::batch::mac::VMWARE_STATIC_OUI;
 /// The hash input for a derived MAC: `namespace/name/interface` (namespace `default` when the
 /// manifest has none, as Kubernetes would place it).
 pub fn derive_mac_key(namespace: Option<&str>, name: &str, interface: &str) -> String {
-    format!("{}/{name}/{interface}", namespace.unwrap_or("default"))
+    let namespace = namespace.filter(|n| !n.is_empty()).unwrap_or("default");
+    format!("{namespace}/{name}/{interface}")
 }
 
 /// A MAC in 00:50:56:00:00:00-3f:ff:ff for `key`, avoiding `taken`: the first of the
@@ -278,8 +279,18 @@ pub fn resolve(vm: &VirtualMachine, version: ApiVersion, catalogs: &[NetworkCata
 /// by interface index.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Assigned {
-    pub macs: Vec<(usize, [u8; 6], Source)>,
+    pub macs: Vec<(usize, [u8; 6], AssignedMac)>,
     pub addresses: Vec<(usize, Cidr, Source)>,
+}
+
+/// How a batch chose a derived MAC. Its provenance names the interface's key, which the
+/// resolution composes: a plan does not keep a copy of every NIC's key for it (8 MB at
+/// 100,000 VMs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignedMac {
+    /// `--ipam-state` remembered it.
+    Kept,
+    Derived(crate::batch::mac::How),
 }
 
 /// Resolves a VM that passed validation.
@@ -537,7 +548,14 @@ pub fn resolve_assigned(
     if opts.mac_policy == MacPolicy::Derive {
         for (i, mac, why) in &assigned.macs {
             if let Some(f) = interfaces.get_mut(*i) {
-                f.mac = Some(src(format_mac(mac), why.clone()));
+                let key = derive_mac_key(vm.metadata.namespace.as_deref(), vm.name(), &f.name);
+                let why = match why {
+                    AssignedMac::Kept => Source::Derived(format!(
+                        "--mac-policy derive, kept by --ipam-state for \"{key}\""
+                    )),
+                    AssignedMac::Derived(how) => derived_mac_source(&key, *how),
+                };
+                f.mac = Some(src(format_mac(mac), why));
             }
         }
     }
@@ -648,6 +666,55 @@ mod tests {
         let v = vm(y);
         let ver = ApiVersion::parse(&v.api_version).unwrap();
         resolve(&v, ver, &[])
+    }
+
+    /// A batch's MAC comes with how it was chosen; the provenance names the interface's own
+    /// key, with `default` for a missing or empty namespace (as the batch keys it).
+    #[test]
+    fn assigned_macs_name_their_key() {
+        let opts = ResolveOptions {
+            mac_policy: MacPolicy::Derive,
+        };
+        for (meta, ns) in [("namespace: \"\"", "default"), ("namespace: team", "team")] {
+            let y = format!(
+                "apiVersion: vmoperator.vmware.com/v1alpha6\nkind: VirtualMachine\nmetadata: {{name: v1, {meta}}}\nspec:\n  network:\n    interfaces: [{{name: eth0, dhcp4: true}}, {{name: eth1, dhcp4: true}}]\n"
+            );
+            let v = vm(&y);
+            let ver = ApiVersion::parse(&v.api_version).unwrap();
+            let assigned = Assigned {
+                macs: vec![
+                    (0, [0, 0x50, 0x56, 1, 2, 3], AssignedMac::Kept),
+                    (
+                        1,
+                        [0, 0x50, 0x56, 1, 2, 4],
+                        AssignedMac::Derived(crate::batch::mac::How::Round(2)),
+                    ),
+                ],
+                addresses: Vec::new(),
+            };
+            let r = resolve_assigned(&v, ver, &[], &opts, &assigned);
+            let mac = |i: usize| r.interfaces[i].mac.clone().unwrap();
+            assert_eq!(mac(0).value, "00:50:56:01:02:03");
+            assert_eq!(
+                mac(0).source,
+                Source::Derived(format!(
+                    "--mac-policy derive, kept by --ipam-state for \"{ns}/v1/eth0\""
+                ))
+            );
+            assert_eq!(mac(1).value, "00:50:56:01:02:04");
+            assert_eq!(
+                mac(1).source,
+                derived_mac_source(&format!("{ns}/v1/eth1"), crate::batch::mac::How::Round(2))
+            );
+            assert!(
+                mac(1)
+                    .source
+                    .to_string()
+                    .contains(&format!("\"{ns}/v1/eth1#2\"")),
+                "{}",
+                mac(1).source
+            );
+        }
     }
 
     #[test]
