@@ -65,6 +65,10 @@ impl ExternalSort {
         self.count
     }
 
+    pub(super) fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
     pub(super) fn push(&mut self, key: &[u8], payload: &[u8], store: Option<&mut dyn RunStore>) {
         self.starts
             .push(u32::try_from(self.buf.len()).unwrap_or(u32::MAX));

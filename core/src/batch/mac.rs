@@ -23,12 +23,16 @@ pub const ROUNDS: u32 = 64;
 
 /// 64-bit FNV-1a.
 pub(crate) fn fnv1a64(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for b in *p {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+    parts
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325, |h, p| fnv1a64_more(h, p))
+}
+
+/// FNV-1a state `h` continued over `bytes`.
+fn fnv1a64_more(mut h: u64, bytes: &[u8]) -> u64 {
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
 }
@@ -52,11 +56,21 @@ fn low22(mac: [u8; 6]) -> u32 {
 /// Candidate `k` for `key`: FNV-1a-64 of `key` (k = 0) or of `key#k`, xor-folded to 32 bits
 /// and masked to 22, in 00:50:56:00:00:00-3f:ff:ff.
 pub fn candidate(key: &str, k: u32) -> [u8; 6] {
+    candidate_from(key_state(key), k)
+}
+
+/// The FNV-1a state after a key: every candidate of the key follows from it, so a fleet's
+/// assignment keeps 8 bytes a NIC instead of its key.
+pub fn key_state(key: &str) -> u64 {
+    fnv1a64(&[key.as_bytes()])
+}
+
+/// [`candidate`] from the key's [`key_state`].
+pub fn candidate_from(state: u64, k: u32) -> [u8; 6] {
     let h = if k == 0 {
-        fnv1a64(&[key.as_bytes()])
+        state
     } else {
-        let suffix = format!("#{k}");
-        fnv1a64(&[key.as_bytes(), suffix.as_bytes()])
+        fnv1a64_more(state, format!("#{k}").as_bytes())
     };
     let folded = u32::try_from((h ^ (h >> 32)) & 0xffff_ffff).unwrap_or(0);
     mac_from_low22(folded)
@@ -157,72 +171,80 @@ impl Derived {
     }
 }
 
+/// Positions `0..n` except the skipped ones, in key order (ties by position, so duplicate
+/// keys stay deterministic): the ranks of [`assign_ranked`].
+pub fn key_order<'a>(
+    n: usize,
+    key: &dyn Fn(usize) -> &'a str,
+    skip: &dyn Fn(usize) -> bool,
+) -> Vec<u32> {
+    let mut by_key: Vec<u32> = (0..n)
+        .filter(|&i| !skip(i))
+        .filter_map(|i| u32::try_from(i).ok())
+        .collect();
+    by_key.sort_by(|&a, &b| key(a as usize).cmp(key(b as usize)).then(a.cmp(&b)));
+    by_key
+}
+
 /// Assigns each of `n` keys (`key(i)`, except where `skip(i)`) a MAC that is neither in
 /// `used` nor assigned to another key, and adds it to `used`. Keys need not be sorted or
 /// unique; the result is by position ([`Derived::NONE`] where skipped).
-///
-/// Memory is ~30 bytes a key at the peak (positions in key order, a round's proposals packed
-/// as `MAC << 32 | rank`), not a copy of the keys or of the taken set.
 pub fn assign<'a>(
     n: usize,
     key: &dyn Fn(usize) -> &'a str,
     skip: &dyn Fn(usize) -> bool,
     used: &mut MacSet,
 ) -> Vec<Derived> {
+    let by_key = key_order(n, key, skip);
+    let at = |r: usize| by_key.get(r).map_or(usize::MAX, |&i| i as usize);
+    let ranked = assign_ranked(by_key.len(), &|r| key_state(key(at(r))), &|_| false, used);
     let mut out = vec![Derived::NONE; n];
-    // Positions in key order (ties by position, so duplicate keys stay deterministic); a
-    // key's rank is its place here, so sorting ranks sorts by key.
-    let mut by_key: Vec<u32> = (0..n)
-        .filter(|&i| !skip(i))
-        .filter_map(|i| u32::try_from(i).ok())
-        .collect();
-    by_key.sort_by(|&a, &b| key(a as usize).cmp(key(b as usize)).then(a.cmp(&b)));
-    let key_at = |r: u32| by_key.get(r as usize).map_or(usize::MAX, |&i| i as usize);
-    let mut pending: Vec<u32> = (0..by_key.len())
+    for (r, d) in ranked.into_iter().enumerate() {
+        if let Some(o) = out.get_mut(at(r)) {
+            *o = d;
+        }
+    }
+    out
+}
+
+/// The assignment over keys already in key order, each given by its [`key_state`] (rank
+/// `r` is the `r`-th smallest key): what a fleet runs after sorting its keys on disk, so
+/// that no key is in memory. The result is by rank ([`Derived::NONE`] where `skip(r)`).
+///
+/// A round serves its proposals in rank order and takes each winner's MAC at once: the
+/// first proposal for a free MAC is the smallest key's, exactly the rule, and a later one
+/// for the same MAC finds it taken. No proposals are sorted or kept: 4 bytes a pending key.
+pub fn assign_ranked(
+    n: usize,
+    state: &dyn Fn(usize) -> u64,
+    skip: &dyn Fn(usize) -> bool,
+    used: &mut MacSet,
+) -> Vec<Derived> {
+    let mut out = vec![Derived::NONE; n];
+    let mut pending: Vec<u32> = (0..n)
+        .filter(|&r| !skip(r))
         .filter_map(|r| u32::try_from(r).ok())
         .collect();
     for k in 0..ROUNDS {
         if pending.is_empty() {
             break;
         }
-        // Within one MAC the proposals are in rank (key) order, so the first one wins.
-        // `MAC << 32 | rank` packed into `Option<i64>` on purpose: core already sorts that
-        // type (see `Planner::group`), and each new sort instance costs the browser module
-        // ~2-3 KB gzip.
-        let mut proposals: Vec<Option<i64>> = pending
-            .iter()
-            .map(|&r| {
-                let mac = low22(candidate(key(key_at(r)), k));
-                Some((i64::from(mac) << 32) | i64::from(r))
-            })
-            .collect();
-        proposals.sort();
-        // Losers are marked by rank and collected in rank order: no second sort.
-        let mut lost = vec![false; by_key.len()];
-        let mut prev: Option<i64> = None;
-        for p in proposals.into_iter().flatten() {
-            let (mac, r) = (p >> 32, p & 0xffff_ffff);
-            let (m22, r) = (
-                u32::try_from(mac).unwrap_or(0),
-                u32::try_from(r).unwrap_or(u32::MAX),
-            );
-            if prev == Some(mac) || used.has_low22(m22 as usize) {
-                if let Some(l) = lost.get_mut(r as usize) {
-                    *l = true;
-                }
+        let mut lost = Vec::new();
+        for &r in &pending {
+            let m22 = low22(candidate_from(state(r as usize), k));
+            if used.has_low22(m22 as usize) {
+                lost.push(r);
             } else {
                 used.insert(mac_from_low22(m22));
-                if let Some(o) = out.get_mut(key_at(r)) {
+                if let Some(o) = out.get_mut(r as usize) {
                     *o = Derived(m22 | (k << 22));
                 }
             }
-            prev = Some(mac);
         }
-        pending.retain(|&r| lost.get(r as usize) == Some(&true));
+        pending = lost;
     }
     for r in pending {
-        let i = key_at(r);
-        let mut v = low22(candidate(key(i), ROUNDS - 1));
+        let mut v = low22(candidate_from(state(r as usize), ROUNDS - 1));
         for _ in 0..=STATIC_RANGE_MASK {
             v = (v + 1) & STATIC_RANGE_MASK;
             if !used.has_low22(v as usize) {
@@ -230,7 +252,7 @@ pub fn assign<'a>(
             }
         }
         used.insert(mac_from_low22(v));
-        if let Some(o) = out.get_mut(i) {
+        if let Some(o) = out.get_mut(r as usize) {
             *o = Derived(v | (ROUNDS << 22));
         }
     }

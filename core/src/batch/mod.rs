@@ -342,12 +342,41 @@ struct Entry {
     loc: Loc,
 }
 
+/// A NIC asking for a derived MAC; its key (`namespace/name/interface`) is kept beside it.
 #[derive(Debug)]
 struct DeriveReq {
     vm: VmId,
     iface: u8,
-    key: Text,
+    /// The MAC the VM's own resolution gave it: the plan changes the VM when it differs.
     provisional: Option<[u8; 6]>,
+}
+
+impl DeriveReq {
+    /// The request as the run store keeps it (feature `spill`).
+    #[cfg(feature = "spill")]
+    fn encode(&self) -> [u8; 12] {
+        let mut b = [0u8; 12];
+        if let Some(x) = b.get_mut(..4) {
+            x.copy_from_slice(&self.vm.to_le_bytes());
+        }
+        if let Some(x) = b.get_mut(4..6) {
+            x.copy_from_slice(&[self.iface, u8::from(self.provisional.is_some())]);
+        }
+        if let (Some(x), Some(m)) = (b.get_mut(6..12), self.provisional) {
+            x.copy_from_slice(&m);
+        }
+        b
+    }
+
+    #[cfg(feature = "spill")]
+    fn decode(b: &[u8]) -> Option<DeriveReq> {
+        let mac: [u8; 6] = b.get(6..12)?.try_into().ok()?;
+        Some(DeriveReq {
+            vm: u32::from_le_bytes(b.get(..4)?.try_into().ok()?),
+            iface: *b.get(4)?,
+            provisional: (*b.get(5)? != 0).then_some(mac),
+        })
+    }
 }
 
 /// 24 bytes and its key (`namespace/name/interface`), kept beside it: a fleet has more of
@@ -453,7 +482,12 @@ pub struct Planner {
     /// allocations per VM, which also spared glibc's malloc the fragmentation that made it
     /// slower per file as a batch grew.
     arena: Arena,
-    derive: Pages<DeriveReq>,
+    /// Derived-MAC requests, read in the order of their key: sorted in memory for one
+    /// text, in sorted runs on the run store for a fleet.
+    #[cfg(not(feature = "spill"))]
+    derive: Pages<(DeriveReq, Text)>,
+    #[cfg(feature = "spill")]
+    derive: extsort::ExternalSort,
     /// Allocation requests, served in the order of their key: sorted in memory for one text,
     /// in sorted runs on the run store for a fleet.
     #[cfg(not(feature = "spill"))]
@@ -490,7 +524,7 @@ impl Planner {
             entries: Vec::new(),
             explicit_macs: Pages::new(),
             arena: Arena::default(),
-            derive: Pages::new(),
+            derive: Default::default(),
             alloc: Default::default(),
             waiting: VmSet::default(),
             incomplete: false,
@@ -589,6 +623,54 @@ impl Planner {
                 f(&i);
             }
         });
+    }
+
+    fn push_derive(&mut self, req: DeriveReq, key: &str) {
+        #[cfg(not(feature = "spill"))]
+        {
+            let key = self.intern(key);
+            self.derive.push((req, key));
+        }
+        #[cfg(feature = "spill")]
+        {
+            let store: Option<&mut dyn spill::RunStore> = match &mut self.store {
+                Some(s) => Some(s.as_mut()),
+                None => None,
+            };
+            self.derive.push(key.as_bytes(), &req.encode(), store);
+        }
+    }
+
+    /// Visits every derived-MAC request in key order (ties by number), with its number (the
+    /// order it was added: VM order) and key. Returns why the run store failed, if it did.
+    fn derive_each(&self, f: &mut dyn FnMut(usize, &str, &DeriveReq)) -> Option<String> {
+        #[cfg(not(feature = "spill"))]
+        {
+            let reqs = &self.derive;
+            let key = |i: usize| reqs.get(i).map_or("", |(_, k)| self.text(*k));
+            for i in mac::key_order(reqs.len(), &key, &|_| false) {
+                if let Some((d, k)) = reqs.get(i as usize) {
+                    f(i as usize, self.text(*k), d);
+                }
+            }
+            None
+        }
+        #[cfg(feature = "spill")]
+        {
+            let mut damaged = None;
+            let read = self
+                .derive
+                .each(self.store(), &mut |n, key, payload| match (
+                    std::str::from_utf8(key),
+                    DeriveReq::decode(payload),
+                ) {
+                    (Ok(key), Some(d)) => f(n as usize, key, &d),
+                    _ => {
+                        damaged = Some("a derived-MAC request on the store is damaged".to_string())
+                    }
+                });
+            read.err().or(damaged)
+        }
     }
 
     fn alloc_len(&self) -> usize {
@@ -704,13 +786,12 @@ impl Planner {
             }
         }
         for (iface, key, provisional) in facts.derive {
-            let key = self.intern(&key);
-            self.derive.push(DeriveReq {
+            let req = DeriveReq {
                 vm,
                 iface,
-                key,
                 provisional,
-            });
+            };
+            self.push_derive(req, &key);
         }
         if !facts.alloc.is_empty() {
             self.waiting.insert(vm);
@@ -962,59 +1043,94 @@ impl Planner {
         let mut new_state = IpamState::default();
 
         // Derived MACs: remembered ones first, then rounds for the rest (every explicit MAC
-        // is taken from the start). 4 bytes a NIC (`mac::Derived`); a remembered MAC, which
-        // a hand-edited state may put anywhere, is kept by request in `kept` (empty without
-        // a state).
-        let mut kept: Vec<Option<[u8; 6]>> = Vec::new();
-        if !old.macs.is_empty() {
-            kept.resize(self.derive.len(), None);
-            let requested: HashMap<&str, usize> = self
-                .derive
-                .iter()
-                .enumerate()
-                .map(|(i, d)| (self.text(d.key), i))
-                .collect();
-            for (key, value) in &old.macs {
-                let Some(m) = parse_mac(value) else { continue };
-                if !keep(key) || taken.contains(&m) {
-                    continue;
-                }
-                taken.insert(m);
-                if record {
-                    new_state.macs.insert(key.clone(), value.clone());
-                }
-                if let Some(slot) = requested.get(key.as_str()).and_then(|&i| kept.get_mut(i)) {
-                    *slot = Some(m);
-                }
+        // is taken from the start). The requests are read in key order, twice, and what
+        // stays in between is by rank (the r-th smallest key): each key's FNV state (8
+        // bytes), its request's number and the result (4 bytes each). A remembered MAC,
+        // which a hand-edited state may put anywhere, is kept by rank in `kept` (empty
+        // without a state).
+        let mut remembered: HashMap<&str, [u8; 6]> = HashMap::new();
+        for (key, value) in &old.macs {
+            let Some(m) = parse_mac(value) else { continue };
+            if !keep(key) || taken.contains(&m) {
+                continue;
             }
+            taken.insert(m);
+            if record {
+                new_state.macs.insert(key.clone(), value.clone());
+            }
+            remembered.insert(key, m);
         }
-        let derived = mac::assign(
-            self.derive.len(),
-            &|i| self.derive.get(i).map_or("", |d| self.text(d.key)),
-            &|i| kept.get(i).is_some_and(Option::is_some),
+        let mut numbers: Vec<u32> = Vec::new();
+        let mut states: Vec<u64> = Vec::new();
+        let mut kept: Vec<Option<[u8; 6]>> = Vec::new();
+        let mut read_error = self.derive_each(&mut |n, key, _| {
+            numbers.push(u32::try_from(n).unwrap_or(u32::MAX));
+            states.push(mac::key_state(key));
+            if !remembered.is_empty() {
+                kept.push(remembered.get(key).copied());
+            }
+        });
+        drop(remembered);
+        let derived = mac::assign_ranked(
+            states.len(),
+            &|r| states.get(r).copied().unwrap_or(0),
+            &|r| kept.get(r).is_some_and(Option::is_some),
             &mut taken,
         );
+        drop(states);
         drop(taken);
-        let mac_of = |i: usize| -> Option<([u8; 6], AssignedMac)> {
-            match kept.get(i).copied().flatten() {
+        // Each request's rank, by number.
+        let mut rank_of: Vec<u32> = vec![u32::MAX; numbers.len()];
+        for (r, n) in numbers.iter().enumerate() {
+            if let Some(x) = rank_of.get_mut(*n as usize) {
+                *x = u32::try_from(r).unwrap_or(u32::MAX);
+            }
+        }
+        drop(numbers);
+        let mac_of = |r: usize| -> Option<([u8; 6], AssignedMac)> {
+            match kept.get(r).copied().flatten() {
                 Some(m) => Some((m, AssignedMac::Kept)),
                 None => derived
-                    .get(i)
+                    .get(r)
                     .filter(|d| !d.is_none())
                     .map(|d| (d.mac(), AssignedMac::Derived(d.how()))),
             }
         };
-        for (i, d) in self.derive.iter().enumerate() {
-            let Some((m, _)) = mac_of(i) else { continue };
+        // Second reading: the state, the VMs whose MACs changed, and each request's MAC by
+        // number, which is VM order (`Plan::assigned` looks VMs up in it).
+        let unassigned = MacAssigned {
+            vm: VmId::MAX,
+            iface: 0,
+            mac: [0; 6],
+            why: u8::MAX,
+        };
+        let mut macs: Vec<MacAssigned> = vec![unassigned; rank_of.len()];
+        let second = self.derive_each(&mut |n, key, d| {
+            let Some(r) = rank_of.get(n) else { return };
+            let Some((m, why)) = mac_of(*r as usize) else {
+                return;
+            };
             if record {
                 new_state
                     .macs
-                    .insert(self.text(d.key).to_string(), crate::ip::format_mac(&m));
+                    .insert(key.to_string(), crate::ip::format_mac(&m));
             }
             if d.provisional != Some(m) {
                 changed.insert(d.vm);
             }
-        }
+            if let Some(slot) = macs.get_mut(n) {
+                *slot = MacAssigned {
+                    vm: d.vm,
+                    iface: d.iface,
+                    mac: m,
+                    why: MacAssigned::pack(why),
+                };
+            }
+        });
+        read_error = read_error.or(second);
+        drop(rank_of);
+        drop(derived);
+        drop(kept);
 
         // Addresses: remembered ones stay reserved while their VM exists.
         let networks: Vec<String> = (0..allocator.len())
@@ -1022,7 +1138,6 @@ impl Planner {
             .collect();
         let network = |p: PoolId| networks.get(p.index()).map_or("", String::as_str);
         let mut pinned: HashMap<(&str, &str, bool), IpAddr> = HashMap::new();
-        let mut read_error = None;
         if !old.addresses.is_empty() {
             // The (key, network) pairs asked for again: only those the state names.
             let mut wanted: HashSet<(String, String)> = HashSet::new();
@@ -1037,7 +1152,7 @@ impl Planner {
                     wanted.insert((r.key.to_string(), network(a.pool()).to_string()));
                 }
             });
-            read_error = view.error.into_inner();
+            read_error = read_error.or(view.error.into_inner());
             for (key, list) in &old.addresses {
                 if !keep(key) {
                     continue;
@@ -1133,21 +1248,8 @@ impl Planner {
         });
         let read_error = read_error.or(view.error.into_inner());
         addrs.retain(|a| a.vm != VmId::MAX);
-        // Only the VMs the second pass re-resolves need their values from the plan; counted
-        // first, so the table is allocated once at its size.
-        let wanted = |(i, d): &(usize, &DeriveReq)| changed.contains(&d.vm) && mac_of(*i).is_some();
-        let mut macs: Vec<MacAssigned> =
-            Vec::with_capacity(self.derive.iter().enumerate().filter(wanted).count());
-        for (i, d) in self.derive.iter().enumerate().filter(wanted) {
-            if let Some((mac, why)) = mac_of(i) {
-                macs.push(MacAssigned {
-                    vm: d.vm,
-                    iface: d.iface,
-                    mac,
-                    why,
-                });
-            }
-        }
+        // Only the VMs the second pass re-resolves need their values from the plan.
+        macs.retain(|m| m.vm != VmId::MAX && changed.contains(&m.vm));
         // Both are in VM order already (requests are added VM by VM, ids ascending), which
         // `Plan::assigned` relies on: no sort (two more sort instances cost the browser
         // module 3 KB).
@@ -1280,14 +1382,34 @@ fn split_vm_texts(r: &[u8]) -> Option<(String, String)> {
     Some((ident.to_string(), fqdn.to_string()))
 }
 
-/// 20 bytes: one per derived MAC of a VM the late pass redoes (the key of its provenance is
+/// 12 bytes: one per derived MAC of a VM the late pass redoes (the key of its provenance is
 /// the resolution's to compose, see [`AssignedMac`]).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct MacAssigned {
     vm: VmId,
     iface: u8,
     mac: [u8; 6],
-    why: AssignedMac,
+    /// [`AssignedMac`] in a byte: the round, [`mac::ROUNDS`] for a probe, `u8::MAX` when
+    /// `--ipam-state` kept it.
+    why: u8,
+}
+
+impl MacAssigned {
+    fn pack(why: AssignedMac) -> u8 {
+        match why {
+            AssignedMac::Kept => u8::MAX,
+            AssignedMac::Derived(mac::How::Round(k)) => u8::try_from(k).unwrap_or(u8::MAX - 1),
+            AssignedMac::Derived(mac::How::Probe) => u8::try_from(mac::ROUNDS).unwrap_or(0),
+        }
+    }
+
+    fn why(self) -> AssignedMac {
+        match self.why {
+            u8::MAX => AssignedMac::Kept,
+            k if u32::from(k) < mac::ROUNDS => AssignedMac::Derived(mac::How::Round(u32::from(k))),
+            _ => AssignedMac::Derived(mac::How::Probe),
+        }
+    }
 }
 
 /// 28 bytes: one per allocated address, kept until the late pass.
@@ -1344,7 +1466,7 @@ impl Plan {
         Some(Assigned {
             macs: m
                 .iter()
-                .map(|x| (usize::from(x.iface), x.mac, x.why))
+                .map(|x| (usize::from(x.iface), x.mac, x.why()))
                 .collect(),
             addresses: ad
                 .iter()
@@ -1670,9 +1792,26 @@ mod tests {
                     key: format!("ns/{name}/eth1"),
                     at: at(20),
                 });
+                // Two NICs with derived MACs; the VM's own resolution gave most of them
+                // their first candidate, some none.
+                for iface in [0u8, 2] {
+                    let key = format!("ns/{name}/eth{iface}");
+                    let provisional = (i % 13 != 0).then(|| mac::candidate(&key, 0));
+                    v.derive.push((iface, key, provisional));
+                }
                 p.add_vm(f, i as usize, v)
             })
             .collect()
+    }
+
+    /// Everything the plan gave each VM, whether it changed, and the state it recorded.
+    #[cfg(feature = "spill")]
+    fn given(plan: &Plan, ids: &[VmId]) -> (Vec<Option<Assigned>>, Vec<bool>, String) {
+        (
+            ids.iter().map(|id| plan.assigned(*id)).collect(),
+            ids.iter().map(|id| plan.changed.contains(id)).collect(),
+            plan.state.to_json(),
+        )
     }
 
     #[cfg(feature = "spill")]
@@ -1687,13 +1826,46 @@ mod tests {
 
     #[cfg(feature = "spill")]
     #[test]
-    fn requests_sorted_on_the_store_get_exactly_the_addresses_of_a_sort_in_memory() {
+    fn requests_sorted_on_the_store_get_exactly_the_addresses_and_macs_of_a_sort_in_memory() {
         let cats = catalogs();
-        let mut kept = Planner::new(&cats, MacPolicy::default());
+        // A state that remembers MACs for some NICs: one that is free (kept), one that a
+        // VM's first candidate also wants (kept, the VM moves), one of a VM that is gone.
+        let mut old = IpamState::default();
+        let name = |i: u32| format!("vm-{}", i.wrapping_mul(2_654_435_761) % 1_000_003);
+        old.macs
+            .insert(format!("ns/{}/eth0", name(5)), "00:50:56:3f:00:01".into());
+        let wanted = mac::candidate(&format!("ns/{}/eth2", name(6)), 0);
+        old.macs.insert(
+            format!("ns/{}/eth0", name(7)),
+            crate::ip::format_mac(&wanted),
+        );
+        old.macs
+            .insert("ns/gone/eth0".into(), "00:50:56:3f:00:02".into());
+        let mut kept = Planner::new(&cats, MacPolicy::Derive);
+        kept.record_state();
         let ids = fleet_with_requests(&mut kept);
-        let plan = kept.finish(None);
+        let plan = kept.finish(Some(&old));
         let want = addresses(&plan, &ids);
+        let want_given = given(&plan, &ids);
         let want_findings = findings(&plan);
+        let macs_of = |i: usize| want_given.0[i].clone().unwrap_or_default().macs;
+        assert_eq!(
+            macs_of(5)[0],
+            (0, [0, 0x50, 0x56, 0x3f, 0, 1], AssignedMac::Kept)
+        );
+        assert_eq!(macs_of(7)[0], (0, wanted, AssignedMac::Kept));
+        assert_eq!(macs_of(6)[1].0, 2);
+        assert_ne!(
+            macs_of(6)[1].1,
+            wanted,
+            "the remembered MAC was taken first"
+        );
+        assert!(
+            !want_given.2.contains("ns/gone/"),
+            "a gone VM's MAC is released"
+        );
+        let derived: usize = want_given.0.iter().flatten().map(|a| a.macs.len()).sum();
+        assert_eq!(derived, 80_000, "every changed VM has both MACs");
         // The lowest key gets the lowest address; the small network runs out after 100.
         let lowest = (0..40_000u32)
             .filter(|i| i % 97 != 0)
@@ -1715,15 +1887,20 @@ mod tests {
             "a static address was allocated"
         );
         for fail_after in [None, Some(0), Some(3), Some(40)] {
-            let mut p = Planner::new(&cats, MacPolicy::default());
+            let mut p = Planner::new(&cats, MacPolicy::Derive);
+            p.record_state();
             p.spill_to(Box::new(spill::MemStore {
                 fail_after,
                 ..spill::MemStore::default()
             }));
             let ids = fleet_with_requests(&mut p);
-            let plan = p.finish(None);
+            let plan = p.finish(Some(&old));
             assert_eq!(plan.spill_error, None);
             assert_eq!(addresses(&plan, &ids), want, "fail_after {fail_after:?}");
+            assert!(
+                given(&plan, &ids) == want_given,
+                "fail_after {fail_after:?}"
+            );
             assert_eq!(findings(&plan), want_findings, "fail_after {fail_after:?}");
         }
     }

@@ -37,10 +37,6 @@ impl<T> Pages<T> {
         self.len
     }
 
-    pub(super) fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     pub(super) fn push(&mut self, v: T) {
         match self.pages.last_mut() {
             Some(p) if p.len() < PAGE => p.push(v),
