@@ -16,13 +16,17 @@
 //!    to: read again in input order and in chunks, re-resolved, rendered and reported, and
 //!    their folders committed, chunk by chunk.
 //!
-//! Memory is bounded by budgets, not by the batch, except for a few hundred bytes a file:
-//! the planner's keys (fixed-size entries, ~44 bytes per name, FQDN, address or MAC; beyond
-//! 32,768 of them in an unnamed temporary file, `crate::spill`), its per-VM records and
-//! requests, ~35 bytes of path per input (`walk::Inputs`) and, when rendering to a folder,
-//! ~60 bytes per staged VM folder (`write::StagedSet`). The catalog scan's texts stay
-//! within [`TEXT_CACHE_BYTES`] and are released block by block as the main pass takes them;
-//! one chunk of files is in flight: no tree, finding or artifact outlives its chunk.
+//! Memory is bounded by budgets, not by the batch, except for tens of bytes a file. The
+//! planner's tables go to its run store, an unnamed temporary file (`crate::spill`), beyond
+//! bounded buffers: the key index (42-byte entries, beyond 32,768 of them), the VM
+//! identities and FQDNs (4 KB blocks, beyond 256 KB), the allocation and derived-MAC
+//! requests (sorted 1 MB runs). What stays grows by ~35 bytes of path per input
+//! (`walk::Inputs`), 8 bytes of origin and 8 of hash per VM, 6 per explicit MAC, at the end
+//! ~28 per allocated address and, with derived MACs, ~24 per NIC while they are assigned
+//! and 12 per MAC a changed VM gets; when rendering to a folder, ~60 bytes per staged VM
+//! folder (`write::StagedSet`). The catalog scan's texts stay within [`TEXT_CACHE_BYTES`]
+//! and are released block by block as the main pass takes them; one chunk of files is in
+//! flight: no tree, finding or artifact outlives its chunk.
 
 use crate::crd::Crd;
 use crate::inputs::{self, ReadOutcome};

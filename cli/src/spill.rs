@@ -1,10 +1,11 @@
-//! The planner's key index beyond its buffer, in an unnamed temporary file (core's
-//! `batch::spill` explains the index and its partitions).
+//! The planner's run store: its key index, VM texts and sorted request runs beyond their
+//! buffers, in an unnamed temporary file (core's `batch::spill`, `recordlog` and `extsort`
+//! explain what goes there).
 //!
-//! The file is created on the first write, so a batch of fewer than ~7,000 VMs never
+//! The file is created on the first write, so a batch of fewer than ~6,000 VMs never
 //! touches the temporary directory, and it has no name (`O_TMPFILE`), so nothing is left
 //! behind whatever happens to the process. When it cannot be created or written (a full or
-//! read-only temporary directory), the planner keeps the rest of the index in memory.
+//! read-only temporary directory), the planner keeps the rest of its tables in memory.
 
 use guestnet_core::batch::spill::RunStore;
 use std::fs::File;
@@ -18,15 +19,14 @@ pub struct TempRuns {
 
 impl RunStore for TempRuns {
     fn append(&mut self, bytes: &[u8]) -> Result<u64, String> {
-        let file =
-            match &mut self.file {
-                Some(f) => f,
-                None => self.file.insert(tempfile::tempfile().map_err(|e| {
-                    format!("cannot create a temporary file for the key index: {e}")
-                })?),
-            };
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self.file.insert(tempfile::tempfile().map_err(|e| {
+                format!("cannot create a temporary file for the batch's tables: {e}")
+            })?),
+        };
         file.write_all_at(bytes, self.len)
-            .map_err(|e| format!("cannot write the key index: {e}"))?;
+            .map_err(|e| format!("cannot write the batch's tables: {e}"))?;
         let at = self.len;
         self.len += u64::try_from(bytes.len()).unwrap_or(u64::MAX);
         Ok(at)
@@ -34,12 +34,12 @@ impl RunStore for TempRuns {
 
     fn read(&self, at: u64, len: usize, out: &mut Vec<u8>) -> Result<(), String> {
         let Some(file) = &self.file else {
-            return Err("the key index was never written".into());
+            return Err("the batch's tables were never written".into());
         };
         out.clear();
         out.resize(len, 0);
         file.read_exact_at(out, at)
-            .map_err(|e| format!("cannot read the key index back: {e}"))
+            .map_err(|e| format!("cannot read the batch's tables back: {e}"))
     }
 }
 

@@ -3,15 +3,19 @@
 //! once per VM and read only for the VMs that findings name, so a fleet's records need not
 //! stay in memory (7.5 MB of records and strings at 100,000 VMs).
 //!
-//! A block of [`BLOCK`] bytes costs 8 bytes of directory, about 100 VMs' worth; reading a
-//! record back reads its block, 4 KB, from the operating system's cache of the file. Without
-//! a store, or once the store failed, blocks stay in memory: the answers are the same.
+//! A block of [`BLOCK`] bytes costs 16 bytes of directory, about 100 VMs' worth; reading a
+//! record back reads its block, 4 KB, from the operating system's cache of the file. The
+//! first [`KEEP`] bytes of blocks stay in memory, so a batch of a few thousand VMs never
+//! touches the store (the CLI's is a temporary file, made on the first write). Without a
+//! store, or once the store failed, blocks stay in memory: the answers are the same.
 
 use super::spill::RunStore;
 use std::sync::OnceLock;
 
 /// Bytes per block (a record longer than that gets a block of its own).
 const BLOCK: usize = 4096;
+/// Bytes of blocks kept in memory before blocks go to the store (~6,000 VMs' records).
+const KEEP: usize = 256 << 10;
 
 #[derive(Debug)]
 enum Place {
@@ -33,6 +37,10 @@ pub(super) struct RecordLog {
     open_first: u32,
     count: u32,
     blocks: Vec<Block>,
+    /// Bytes of the blocks kept in memory.
+    kept: usize,
+    /// [`KEEP`] unless a test sets another (0 means [`KEEP`]; `usize::MAX` never keeps).
+    keep: usize,
     write_failed: bool,
     /// The first failure to read a block back: the front end must fail the batch.
     pub(super) error: OnceLock<String>,
@@ -55,21 +63,35 @@ impl RecordLog {
         self.count = self.count.saturating_add(1);
     }
 
+    fn keep_limit(&self) -> usize {
+        match self.keep {
+            0 => KEEP,
+            usize::MAX => 0,
+            n => n,
+        }
+    }
+
     fn close(&mut self, store: Option<&mut dyn RunStore>) {
         let bytes = std::mem::take(&mut self.open);
         let place = match store {
-            Some(s) if !self.write_failed => match s.append(&bytes) {
-                Ok(at) => Place::Stored {
-                    at,
-                    len: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
-                },
-                Err(_) => {
-                    // The rest stays in memory: a full disk costs memory, not the batch.
-                    self.write_failed = true;
-                    Place::Kept(bytes.into())
+            Some(s) if !self.write_failed && self.kept >= self.keep_limit() => {
+                match s.append(&bytes) {
+                    Ok(at) => Place::Stored {
+                        at,
+                        len: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+                    },
+                    Err(_) => {
+                        // The rest stays in memory: a full disk costs memory, not the batch.
+                        self.write_failed = true;
+                        self.kept += bytes.len();
+                        Place::Kept(bytes.into())
+                    }
                 }
-            },
-            _ => Place::Kept(bytes.into()),
+            }
+            _ => {
+                self.kept += bytes.len();
+                Place::Kept(bytes.into())
+            }
         };
         self.blocks.push(Block {
             first: self.open_first,
@@ -187,9 +209,10 @@ mod tests {
             records in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..400),
             fail_after in proptest::option::of(0usize..20),
             stored in any::<bool>(),
+            keep in proptest::prop_oneof![Just(usize::MAX), 1usize..20_000],
         ) {
             let mut store = MemStore { fail_after, ..MemStore::default() };
-            let mut log = RecordLog::default();
+            let mut log = RecordLog { keep, ..RecordLog::default() };
             for r in &records {
                 let s: Option<&mut dyn RunStore> = if stored { Some(&mut store) } else { None };
                 log.push(r, s);
@@ -213,14 +236,28 @@ mod tests {
         let mut store = MemStore::default();
         let mut log = RecordLog::default();
         let record = [7u8; 100];
-        for _ in 0..1000 {
+        for _ in 0..2000 {
             log.push(&record, Some(&mut store));
         }
-        // 1,000 records of 104 bytes: all but the open block are on the store.
-        assert!(store.bytes.len() > 100_000 - BLOCK, "{}", store.bytes.len());
+        assert!(
+            store.bytes.is_empty(),
+            "the first {KEEP} bytes stay in memory"
+        );
+        for _ in 0..10_000 {
+            log.push(&record, Some(&mut store));
+        }
+        // 12,000 records of 104 bytes: all but the kept and the open block are on the store.
+        let total = 12_000 * 104;
+        assert!(
+            store.bytes.len() > total - KEEP - 2 * BLOCK,
+            "{}",
+            store.bytes.len()
+        );
+        assert!(log.kept < KEEP + BLOCK);
         assert!(log.open.len() <= BLOCK);
-        assert_eq!(log.get(3, Some(&store), |r| r.len()), Some(100));
-        assert_eq!(log.get(3, None, |r| r.len()), None);
+        assert_eq!(log.get(3, None, |r| r.len()), Some(100), "kept in memory");
+        assert_eq!(log.get(11_000, Some(&store), |r| r.len()), Some(100));
+        assert_eq!(log.get(11_000, None, |r| r.len()), None);
         assert!(log.error.get().is_some());
     }
 }

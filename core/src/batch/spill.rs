@@ -8,8 +8,10 @@
 //! duplicate group lies within one partition, and the end reads one partition at a time.
 //!
 //! Core does no I/O: the front end hands the planner a [`RunStore`] (the CLI's is an unnamed
-//! temporary file). Entries are written in the order they were added and read back in that
-//! order, so the groups and their order are exactly those of the in-memory index.
+//! temporary file), which also takes the planner's other per-VM tables (`recordlog`: VM
+//! identities and FQDNs; `extsort`: allocation and derived-MAC requests in sorted runs).
+//! Entries are written in the order they were added and read back in that order, so the
+//! groups and their order are exactly those of the in-memory index.
 
 use super::{Entry, Field, Kind, Loc, Packed};
 use std::fmt;
