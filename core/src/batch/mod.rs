@@ -585,11 +585,7 @@ impl Planner {
             rec.extend_from_slice(&u32::try_from(ident.len()).unwrap_or(0).to_le_bytes());
             rec.extend_from_slice(ident.as_bytes());
             rec.extend_from_slice(fqdn.as_bytes());
-            let store: Option<&mut dyn spill::RunStore> = match &mut self.store {
-                Some(s) => Some(s.as_mut()),
-                None => None,
-            };
-            self.vm_texts.push(&rec, store);
+            self.vm_texts.push(&rec, store_mut(&mut self.store));
         }
     }
 
@@ -633,11 +629,8 @@ impl Planner {
         }
         #[cfg(feature = "spill")]
         {
-            let store: Option<&mut dyn spill::RunStore> = match &mut self.store {
-                Some(s) => Some(s.as_mut()),
-                None => None,
-            };
-            self.derive.push(key.as_bytes(), &req.encode(), store);
+            self.derive
+                .push(key.as_bytes(), &req.encode(), store_mut(&mut self.store));
         }
     }
 
@@ -685,11 +678,8 @@ impl Planner {
         }
         #[cfg(feature = "spill")]
         {
-            let store: Option<&mut dyn spill::RunStore> = match &mut self.store {
-                Some(s) => Some(s.as_mut()),
-                None => None,
-            };
-            self.alloc.push(key.as_bytes(), &req.encode(), store);
+            self.alloc
+                .push(key.as_bytes(), &req.encode(), store_mut(&mut self.store));
         }
     }
 
@@ -1370,6 +1360,16 @@ impl alloc::Requests for AllocView<'_> {
                 let _ = self.error.set(e);
             }
         }
+    }
+}
+
+/// The planner's run store as its tables write to it (a field, so that the tables beside it
+/// can be borrowed at the same time).
+#[cfg(feature = "spill")]
+fn store_mut(store: &mut Option<Box<dyn spill::RunStore>>) -> Option<&mut dyn spill::RunStore> {
+    match store {
+        Some(s) => Some(s.as_mut()),
+        None => None,
     }
 }
 

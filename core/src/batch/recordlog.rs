@@ -120,22 +120,7 @@ impl RecordLog {
                 .partition_point(|b| b.first <= n)
                 .checked_sub(1)?;
             let b = self.blocks.get(i)?;
-            match &b.place {
-                Place::Kept(k) => (b.first, k),
-                Place::Stored { at, len } => {
-                    let Some(s) = store else {
-                        let _ = self
-                            .error
-                            .set("the planner's records were stored, but the store is gone".into());
-                        return None;
-                    };
-                    if let Err(e) = s.read(*at, *len as usize, &mut read) {
-                        let _ = self.error.set(e);
-                        return None;
-                    }
-                    (b.first, &read)
-                }
-            }
+            (b.first, self.bytes(&b.place, store, &mut read)?)
         };
         let mut rest = bytes;
         for _ in first..n {
@@ -148,6 +133,32 @@ impl RecordLog {
 }
 
 impl RecordLog {
+    /// A block's bytes: its own, or read from the store into `read`; `None` (and
+    /// [`RecordLog::error`] set) when they cannot be read back.
+    fn bytes<'a>(
+        &'a self,
+        place: &'a Place,
+        store: Option<&dyn RunStore>,
+        read: &'a mut Vec<u8>,
+    ) -> Option<&'a [u8]> {
+        match place {
+            Place::Kept(k) => Some(k),
+            Place::Stored { at, len } => {
+                let Some(s) = store else {
+                    let _ = self
+                        .error
+                        .set("the planner's records were stored, but the store is gone".into());
+                    return None;
+                };
+                if let Err(e) = s.read(*at, *len as usize, read) {
+                    let _ = self.error.set(e);
+                    return None;
+                }
+                Some(read)
+            }
+        }
+    }
+
     /// Calls `f` with every record in order, a block at a time; `None` when a block cannot
     /// be read back (then [`RecordLog::error`] says why).
     pub(super) fn each(
@@ -156,25 +167,8 @@ impl RecordLog {
         f: &mut dyn FnMut(&[u8]),
     ) -> Option<()> {
         let mut read = Vec::new();
-        let blocks = self.blocks.iter().map(|b| &b.place);
-        for place in blocks {
-            let bytes: &[u8] = match place {
-                Place::Kept(k) => k,
-                Place::Stored { at, len } => {
-                    let Some(s) = store else {
-                        let _ = self
-                            .error
-                            .set("the planner's records were stored, but the store is gone".into());
-                        return None;
-                    };
-                    if let Err(e) = s.read(*at, *len as usize, &mut read) {
-                        let _ = self.error.set(e);
-                        return None;
-                    }
-                    &read
-                }
-            };
-            each_record(bytes, f);
+        for b in &self.blocks {
+            each_record(self.bytes(&b.place, store, &mut read)?, f);
         }
         each_record(&self.open, f);
         Some(())
