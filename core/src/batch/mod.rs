@@ -1825,6 +1825,26 @@ mod tests {
     }
 
     #[cfg(feature = "spill")]
+    proptest::proptest! {
+        /// Requests and VM texts read back from a damaged store decode or are refused, and
+        /// what decodes round-trips through its encoding.
+        #[test]
+        fn stored_requests_decode_or_are_refused(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)) {
+            if let Some(a) = AllocReq::decode(&bytes) {
+                let e = a.encode();
+                proptest::prop_assert_eq!(AllocReq::decode(&e).map(|b| b.encode()), Some(e));
+                proptest::prop_assert_eq!(e.get(..22), bytes.get(..22));
+            }
+            if let Some(d) = DeriveReq::decode(&bytes) {
+                let e = d.encode();
+                proptest::prop_assert_eq!(DeriveReq::decode(&e).map(|b| b.encode()), Some(e));
+                proptest::prop_assert_eq!(e.get(..5), bytes.get(..5));
+            }
+            let _ = split_vm_texts(&bytes);
+        }
+    }
+
+    #[cfg(feature = "spill")]
     #[test]
     fn requests_sorted_on_the_store_get_exactly_the_addresses_and_macs_of_a_sort_in_memory() {
         let cats = catalogs();

@@ -196,6 +196,20 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// Whatever bytes the store hands back for a block, reading records gives some
+        /// bytes or nothing: it never panics.
+        #[test]
+        fn damaged_blocks_never_panic(garbage in proptest::collection::vec(any::<u8>(), 0..9000), n in 0u32..200) {
+            let mut store = MemStore::default();
+            let mut log = RecordLog { keep: usize::MAX, ..RecordLog::default() };
+            for i in 0..200u32 {
+                log.push(&i.to_le_bytes().repeat(20), Some(&mut store));
+            }
+            let damaged = MemStore { bytes: garbage, ..MemStore::default() };
+            let _ = log.get(n, Some(&damaged), <[u8]>::to_vec);
+            let _ = log.each(Some(&damaged), &mut |_| ());
+        }
+
         /// Every record comes back by its number, whether its block is stored, kept after
         /// the store failed, or still open; numbers past the end give nothing.
         #[test]
