@@ -505,9 +505,6 @@ pub struct Planner {
     /// The key index's runs, once `entries` holds [`spill::BUFFER`] of them.
     #[cfg(feature = "spill")]
     spill: spill::Spill,
-    /// The first failure to read the allocation requests back.
-    #[cfg(feature = "spill")]
-    read_error: Option<String>,
 }
 
 impl Planner {
@@ -533,8 +530,6 @@ impl Planner {
             store: None,
             #[cfg(feature = "spill")]
             spill: spill::Spill::default(),
-            #[cfg(feature = "spill")]
-            read_error: None,
         }
     }
 
@@ -554,18 +549,6 @@ impl Planner {
             .error
             .as_deref()
             .or(self.vm_texts.error.get().map(String::as_str))
-            .or(self.read_error.as_deref())
-    }
-
-    /// Keeps the first failure to read the run store back (see [`Planner::spill_error`]).
-    #[cfg_attr(not(feature = "spill"), allow(clippy::unused_self))]
-    fn note_read_error(&mut self, e: Option<String>) {
-        #[cfg(feature = "spill")]
-        if self.read_error.is_none() {
-            self.read_error = e;
-        }
-        #[cfg(not(feature = "spill"))]
-        let _ = e;
     }
 
     #[cfg(feature = "spill")]
@@ -621,66 +604,49 @@ impl Planner {
         });
     }
 
+    /// Keeps a derived-MAC request with its key (`namespace/name/interface`).
     fn push_derive(&mut self, req: DeriveReq, key: &str) {
         #[cfg(not(feature = "spill"))]
-        {
-            let key = self.intern(key);
-            self.derive.push((req, key));
-        }
+        self.derive.push((req, self.arena.intern(key)));
         #[cfg(feature = "spill")]
-        {
-            self.derive
-                .push(key.as_bytes(), &req.encode(), store_mut(&mut self.store));
-        }
+        self.derive
+            .push(key.as_bytes(), &req.encode(), store_mut(&mut self.store));
     }
 
     /// Visits every derived-MAC request in key order (ties by number), with its number (the
     /// order it was added: VM order) and key. Returns why the run store failed, if it did.
     fn derive_each(&self, f: &mut dyn FnMut(usize, &str, &DeriveReq)) -> Option<String> {
         #[cfg(not(feature = "spill"))]
-        {
-            let reqs = &self.derive;
-            let key = |i: usize| reqs.get(i).map_or("", |(_, k)| self.text(*k));
-            for i in mac::key_order(reqs.len(), &key, &|_| false) {
-                if let Some((d, k)) = reqs.get(i as usize) {
-                    f(i as usize, self.text(*k), d);
-                }
-            }
-            None
-        }
+        return each_by_key(&self.derive, &self.arena, f);
         #[cfg(feature = "spill")]
-        {
-            let mut damaged = None;
-            let read = self
-                .derive
-                .each(self.store(), &mut |n, key, payload| match (
-                    std::str::from_utf8(key),
-                    DeriveReq::decode(payload),
-                ) {
-                    (Ok(key), Some(d)) => f(n as usize, key, &d),
-                    _ => {
-                        damaged = Some("a derived-MAC request on the store is damaged".to_string())
-                    }
-                });
-            read.err().or(damaged)
-        }
+        return each_decoded(
+            &self.derive,
+            self.store(),
+            "derived-MAC",
+            DeriveReq::decode,
+            f,
+        );
+    }
+
+    /// [`Planner::push_derive`] for an allocation request.
+    fn push_alloc(&mut self, req: AllocReq, key: &str) {
+        #[cfg(not(feature = "spill"))]
+        self.alloc.push((req, self.arena.intern(key)));
+        #[cfg(feature = "spill")]
+        self.alloc
+            .push(key.as_bytes(), &req.encode(), store_mut(&mut self.store));
+    }
+
+    /// [`Planner::derive_each`] for the allocation requests.
+    fn alloc_each(&self, f: &mut dyn FnMut(usize, &str, &AllocReq)) -> Option<String> {
+        #[cfg(not(feature = "spill"))]
+        return each_by_key(&self.alloc, &self.arena, f);
+        #[cfg(feature = "spill")]
+        return each_decoded(&self.alloc, self.store(), "allocation", AllocReq::decode, f);
     }
 
     fn alloc_len(&self) -> usize {
         self.alloc.len()
-    }
-
-    fn push_alloc(&mut self, req: AllocReq, key: &str) {
-        #[cfg(not(feature = "spill"))]
-        {
-            let key = self.intern(key);
-            self.alloc.push((req, key));
-        }
-        #[cfg(feature = "spill")]
-        {
-            self.alloc
-                .push(key.as_bytes(), &req.encode(), store_mut(&mut self.store));
-        }
     }
 
     /// Makes [`Planner::finish`] fill [`Plan::state`] (for `--ipam-state`); without it the
@@ -763,8 +729,7 @@ impl Planner {
         {
             self.spill.write(st.as_mut(), &mut self.entries);
         }
-        let fqdn = fqdn.to_string();
-        self.push_vm_texts(&format!("{}/{}", facts.namespace, facts.name), &fqdn);
+        self.push_vm_texts(&format!("{}/{}", facts.namespace, facts.name), fqdn);
         self.origins
             .push((file, u32::try_from(document).unwrap_or(u32::MAX)));
         for m in facts.explicit_macs {
@@ -851,34 +816,28 @@ impl Planner {
         let entries = std::mem::take(&mut self.entries);
         let mut groups: Vec<(Packed, Vec<Loc>)> = Vec::new();
         #[cfg(feature = "spill")]
-        if let Some(store) = self.store.take() {
+        if self.spill.is_used() {
+            // One partition at a time: what was written, then what is still in memory (added
+            // later), so each partition is in the order entries were added. The tail's
+            // partitions are computed once, not once per partition.
             let mut sp = std::mem::take(&mut self.spill);
-            if sp.is_used() {
-                // One partition at a time: what was written, then what is still in memory
-                // (added later), so each partition is in the order entries were added. The
-                // tail's partitions are computed once, not once per partition.
-                let tail: Vec<usize> = entries.iter().map(spill::part_of).collect();
-                let mut part = Vec::new();
-                // The store goes back first: grouping reads the VM texts from it.
-                self.store = Some(store);
-                for p in 0..spill::PARTS {
-                    if let Some(st) = self.store.as_deref() {
-                        sp.read(st, p, &mut part);
-                    }
-                    part.extend(
-                        entries
-                            .iter()
-                            .zip(&tail)
-                            .filter(|(_, q)| **q == p)
-                            .map(|(e, _)| *e),
-                    );
-                    self.group(&part, &mut groups);
+            let tail: Vec<usize> = entries.iter().map(spill::part_of).collect();
+            let mut part = Vec::new();
+            for p in 0..spill::PARTS {
+                if let Some(st) = self.store() {
+                    sp.read(st, p, &mut part);
                 }
-                self.spill = sp;
-                return groups;
+                part.extend(
+                    entries
+                        .iter()
+                        .zip(&tail)
+                        .filter(|(_, q)| **q == p)
+                        .map(|(e, _)| *e),
+                );
+                self.group(&part, &mut groups);
             }
             self.spill = sp;
-            self.store = Some(store);
+            return groups;
         }
         self.group(&entries, &mut groups);
         groups
@@ -1258,7 +1217,10 @@ impl Planner {
                     .or_insert_with(|| v.clone());
             }
         }
-        self.note_read_error(read_error);
+        // One text's requests are in memory: nothing to fail reading (a fleet's failure
+        // goes into `Plan::spill_error` below, and the front end fails the batch).
+        #[cfg(not(feature = "spill"))]
+        let _ = read_error;
         let mut blocked = VmSet::default();
         for (vm, d) in &findings {
             if d.severity == Severity::Error {
@@ -1284,7 +1246,7 @@ impl Planner {
             origins,
             policy: self.policy,
             #[cfg(feature = "spill")]
-            spill_error: self.spill_error().map(str::to_string),
+            spill_error: self.spill_error().map(str::to_string).or(read_error),
         }
     }
 }
@@ -1323,44 +1285,51 @@ impl alloc::Requests for AllocView<'_> {
     type Item = AllocReq;
 
     fn each(&self, f: &mut dyn FnMut(&alloc::Request<'_>, &AllocReq)) {
-        #[cfg(not(feature = "spill"))]
-        {
-            let reqs = &self.planner.alloc;
-            let key = |i: u32| {
-                reqs.get(i as usize)
-                    .map_or("", |(_, k)| self.planner.text(*k))
-            };
-            // u32 positions: 4 bytes a request.
-            let mut order: Vec<u32> = (0..reqs.len())
-                .filter_map(|i| u32::try_from(i).ok())
-                .collect();
-            order.sort_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
-            for i in order {
-                if let Some((a, k)) = reqs.get(i as usize) {
-                    f(&self.request(i as usize, a, self.planner.text(*k)), a);
-                }
-            }
-        }
-        #[cfg(feature = "spill")]
-        {
-            let read = self
-                .planner
-                .alloc
-                .each(self.planner.store(), &mut |n, key, payload| {
-                    let (Ok(key), Some(a)) = (std::str::from_utf8(key), AllocReq::decode(payload))
-                    else {
-                        let _ = self
-                            .error
-                            .set("an allocation request on the store is damaged".into());
-                        return;
-                    };
-                    f(&self.request(n as usize, &a, key), &a);
-                });
-            if let Err(e) = read {
-                let _ = self.error.set(e);
-            }
+        let failed = self
+            .planner
+            .alloc_each(&mut |n, key, a| f(&self.request(n, a, key), a));
+        if let Some(e) = failed {
+            let _ = self.error.set(e);
         }
     }
+}
+
+/// Requests kept beside their keys, visited in key order (ties by number: the order they
+/// were added) with their number and key: one text's tables (the browser).
+#[cfg(not(feature = "spill"))]
+fn each_by_key<T>(
+    reqs: &Pages<(T, Text)>,
+    arena: &Arena,
+    f: &mut dyn FnMut(usize, &str, &T),
+) -> Option<String> {
+    let key = |i: usize| reqs.get(i).map_or("", |(_, k)| arena.get(*k));
+    for i in mac::key_order(reqs.len(), &key, &|_| false) {
+        if let Some((r, k)) = reqs.get(i as usize) {
+            f(i as usize, arena.get(*k), r);
+        }
+    }
+    None
+}
+
+/// [`each_by_key`] for a fleet: the requests merged from their sorted runs and decoded.
+/// Returns why they could not be read back (a run, or a damaged `what` request).
+#[cfg(feature = "spill")]
+fn each_decoded<T>(
+    reqs: &extsort::ExternalSort,
+    store: Option<&dyn spill::RunStore>,
+    what: &str,
+    decode: fn(&[u8]) -> Option<T>,
+    f: &mut dyn FnMut(usize, &str, &T),
+) -> Option<String> {
+    let mut damaged = None;
+    let read = reqs.each(store, &mut |n, key, payload| match (
+        std::str::from_utf8(key),
+        decode(payload),
+    ) {
+        (Ok(key), Some(r)) => f(n as usize, key, &r),
+        _ => damaged = Some(format!("a {what} request on the store is damaged")),
+    });
+    read.err().or(damaged)
 }
 
 /// The planner's run store as its tables write to it (a field, so that the tables beside it
